@@ -1,1 +1,13 @@
-export const placeholder = 1;
+export { MetalFaissError, invalidArgument, describeValue } from './errors';
+export type { MetalFaissErrorCode } from './errors';
+export { Index } from './index-base';
+export type { SearchResult, RangeSearchResult, SearchParameters } from './index-base';
+export { MetricType, parseMetric, metricName, isSimilarity } from './metric';
+export type { MetricInput } from './metric';
+export { IndexFlat, IndexFlatL2, IndexFlatIP } from './flat';
+export type { IndexFlatOptions } from './flat';
+export { IndexIDMap, IndexIDMap2 } from './idmap';
+export { IDSelectorRange, IDSelectorBatch, toSelector } from './selector';
+export type { IDSelector } from './selector';
+export { toIds, toId, checkK, checkDimension } from './validate';
+export type { IdsInput } from './validate';

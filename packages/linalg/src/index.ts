@@ -1,1 +1,3 @@
-export const placeholder = 1;
+export { Matrix, asMatrix, assertFinite } from './matrix';
+export type { VectorsInput, AsMatrixOptions } from './matrix';
+export { rowNormsSqr, rowNorms, normalizeL2, innerProducts, innerProductsAsync, l2SqrDistances, matmul } from './ops';
