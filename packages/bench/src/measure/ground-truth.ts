@@ -27,47 +27,57 @@ export interface GroundTruth {
 
 /**
  * The kernel, as source text so that the same code runs in workers (eval'd)
- * and on the calling thread. Queries are taken in blocks of 8 that stay in L1
- * while the base streams past once per block; 4 partial sums per dot product.
- * Per query a sorted list of the k best (insertion; strict comparison keeps the
+ * and on the calling thread. Queries go in blocks of 8, copied to float64 and
+ * interleaved (component t of block query b at t * 8 + b) so each base
+ * component is loaded once for 8 queries while the block stays in L1; one
+ * float64 accumulator per query, exact differences (no norm expansion). Per
+ * query a sorted list of the k best (insertion; strict comparison keeps the
  * lower index on ties).
  */
 const KERNEL_SOURCE = `
 function knnRange(xb, xq, d, nb, k, ip, outLabels, outDist, nextBlock, onBlock) {
   const QB = 8;
+  const nq = outLabels.length / k;
+  const qq = new Float64Array(QB * d);
+  const acc = new Float64Array(QB);
   const bestD = new Float64Array(QB * k);
   const bestI = new Int32Array(QB * k);
   for (;;) {
     const qs = nextBlock(QB);
     if (qs < 0) break;
-    const qn = Math.min(QB, (outLabels.length / k) - qs);
+    const qn = Math.min(QB, nq - qs);
+    qq.fill(0);
+    for (let b = 0; b < qn; b++) {
+      const qo = (qs + b) * d;
+      for (let t = 0; t < d; t++) qq[t * QB + b] = xq[qo + t];
+    }
     bestD.fill(ip ? -Infinity : Infinity);
     bestI.fill(-1);
     for (let j = 0; j < nb; j++) {
       const jo = j * d;
-      for (let b = 0; b < qn; b++) {
-        const qo = (qs + b) * d;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        let t = 0;
-        if (ip) {
-          for (; t + 3 < d; t += 4) {
-            s0 += xq[qo + t] * xb[jo + t];
-            s1 += xq[qo + t + 1] * xb[jo + t + 1];
-            s2 += xq[qo + t + 2] * xb[jo + t + 2];
-            s3 += xq[qo + t + 3] * xb[jo + t + 3];
-          }
-          for (; t < d; t++) s0 += xq[qo + t] * xb[jo + t];
-        } else {
-          for (; t + 3 < d; t += 4) {
-            const a0 = xq[qo + t] - xb[jo + t];
-            const a1 = xq[qo + t + 1] - xb[jo + t + 1];
-            const a2 = xq[qo + t + 2] - xb[jo + t + 2];
-            const a3 = xq[qo + t + 3] - xb[jo + t + 3];
-            s0 += a0 * a0; s1 += a1 * a1; s2 += a2 * a2; s3 += a3 * a3;
-          }
-          for (; t < d; t++) { const a = xq[qo + t] - xb[jo + t]; s0 += a * a; }
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+      if (ip) {
+        for (let t = 0, p = 0; t < d; t++, p += 8) {
+          const y = xb[jo + t];
+          s0 += qq[p] * y; s1 += qq[p + 1] * y; s2 += qq[p + 2] * y; s3 += qq[p + 3] * y;
+          s4 += qq[p + 4] * y; s5 += qq[p + 5] * y; s6 += qq[p + 6] * y; s7 += qq[p + 7] * y;
         }
-        const s = (s0 + s1) + (s2 + s3);
+      } else {
+        for (let t = 0, p = 0; t < d; t++, p += 8) {
+          const y = xb[jo + t];
+          let a = qq[p] - y; s0 += a * a;
+          a = qq[p + 1] - y; s1 += a * a;
+          a = qq[p + 2] - y; s2 += a * a;
+          a = qq[p + 3] - y; s3 += a * a;
+          a = qq[p + 4] - y; s4 += a * a;
+          a = qq[p + 5] - y; s5 += a * a;
+          a = qq[p + 6] - y; s6 += a * a;
+          a = qq[p + 7] - y; s7 += a * a;
+        }
+      }
+      acc[0] = s0; acc[1] = s1; acc[2] = s2; acc[3] = s3; acc[4] = s4; acc[5] = s5; acc[6] = s6; acc[7] = s7;
+      for (let b = 0; b < qn; b++) {
+        const s = acc[b];
         const base = b * k;
         if (ip ? s > bestD[base + k - 1] : s < bestD[base + k - 1]) {
           let p = k - 1;
