@@ -6,7 +6,8 @@ export default defineConfig([
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
-    clean: true,
+    // configs build in parallel: keep the CLI's output out of this one's clean
+    clean: ['!cli.js', '!cli.js.map'],
     shims: true,
     target: 'node20',
     platform: 'node',
