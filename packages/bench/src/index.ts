@@ -42,3 +42,4 @@ export { getScenario, listScenarios, registerScenario } from './scenarios/index'
 export type { BenchSettings, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/types';
 export { runBench, writeReport, reportCharts, defaultSettings, DEFAULT_PEAK_GFLOPS, type BenchReport } from './run';
 export { runDemo, demoSummary } from './demo';
+export { main as cliMain } from './cli-main';

@@ -1,0 +1,141 @@
+/**
+ * metalfaiss-bench: the benchmark command line (the executable entry is cli.ts).
+ *
+ *   metalfaiss-bench demo
+ *   metalfaiss-bench run <scenario> [--dataset fashion-mnist|synthetic|<path>] [--nq N] [--k K]
+ *                        [--threads N] [--no-faiss] [--no-peers] [--out DIR] ...
+ *   metalfaiss-bench list
+ *
+ * Progress goes to stderr, the results table to stdout, files into --out.
+ */
+import { parseArgs } from 'node:util';
+import { runDemo, demoSummary } from './demo';
+import { MetalFaissError } from './errors';
+import { defaultSettings, DEFAULT_PEAK_GFLOPS, runBench, writeReport, type BenchReport } from './run';
+import { resultsTable } from './report/table';
+import { getScenario, listScenarios } from './scenarios/index';
+
+const USAGE = `usage:
+  metalfaiss-bench demo [--out DIR] [--no-faiss]
+  metalfaiss-bench run <scenario> [options]
+  metalfaiss-bench list
+
+options:
+  --dataset SPEC     default (Fashion-MNIST if installed, else synthetic) | fashion-mnist | synthetic
+                     | synthetic:d=128,nb=20000,nq=1000,nt=10000,seed=1338 | <dir or .fvecs/.bvecs/.f32 file>
+  --dim D            dimension of a raw .f32 dataset file
+  --nq N             queries (default 1000)          --k K          neighbours (default 10)
+  --threads N        threads for our kernels and the Node peers (default: all cores)
+  --reps N           timed batch runs, best reported (default 3)   --warmup N   untimed runs first (default 1)
+  --single N         queries timed one at a time (default 300; demo 200)
+  --no-faiss         skip FAISS                      --no-peers     skip usearch
+  --out DIR          write CSV, JSON and SVG files here (default bench-out/)
+  --peak-gflops G    machine peak for "% of peak" (default ${DEFAULT_PEAK_GFLOPS}, the project machine's AVX-512 FMA peak)
+  --no-cache         recompute the ground truth instead of using ${'$'}{XDG_CACHE_HOME:-~/.cache}/metalfaiss
+`;
+
+function intOption(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new MetalFaissError('INVALID_ARGUMENT', `expected a non-negative integer for --${name}, received ${JSON.stringify(v)}`);
+  return n;
+}
+
+function printReport(report: BenchReport, files: string[]): void {
+  process.stdout.write(`\n${report.scenario} on ${report.dataset.description}\n`);
+  process.stdout.write(resultsTable(report.rows));
+  for (const s of report.skipped) process.stdout.write(`skipped ${s.impl}: ${s.reason}\n`);
+  for (const n of [...report.dataset.notes, ...report.notes]) process.stdout.write(`note: ${n}\n`);
+  process.stdout.write(`method: ${report.provenance.method.join('\n        ')}\n`);
+  process.stdout.write(`machine: ${report.provenance.cpuModel}, ${report.provenance.availableParallelism} cores, load ${report.provenance.loadAverage.join(' ')}, node ${report.provenance.node}, commit ${report.provenance.git.commit?.slice(0, 10) ?? '?'}${report.provenance.git.dirty ? ' (dirty)' : ''}\n`);
+  if (files.length) process.stdout.write(`wrote ${files.join(', ')}\n`);
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      dataset: { type: 'string' },
+      dim: { type: 'string' },
+      nq: { type: 'string' },
+      k: { type: 'string' },
+      threads: { type: 'string' },
+      reps: { type: 'string' },
+      warmup: { type: 'string' },
+      single: { type: 'string' },
+      out: { type: 'string' },
+      'peak-gflops': { type: 'string' },
+      'no-faiss': { type: 'boolean' },
+      'no-peers': { type: 'boolean' },
+      'no-cache': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** Runs the CLI with argv (without node and the script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw new MetalFaissError('INVALID_ARGUMENT', `${(e as Error).message}\n${USAGE}`);
+  }
+  const { values, positionals } = parsed;
+
+  const [command, scenarioName] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (command === 'list') {
+    for (const s of listScenarios()) process.stdout.write(`${s.name.padEnd(12)} ${s.summary}\n`);
+    return 0;
+  }
+  const peak = values['peak-gflops'] === undefined ? undefined : Number(values['peak-gflops']);
+  if (peak !== undefined && !(peak > 0)) throw new MetalFaissError('INVALID_ARGUMENT', `expected a positive number for --peak-gflops, received ${JSON.stringify(values['peak-gflops'])}`);
+  const overrides = Object.fromEntries(
+    Object.entries({
+      dataset: values.dataset,
+      dim: intOption('dim', values.dim),
+      nq: intOption('nq', values.nq),
+      k: intOption('k', values.k),
+      threads: intOption('threads', values.threads),
+      reps: intOption('reps', values.reps),
+      warmup: intOption('warmup', values.warmup),
+      singleQueries: intOption('single', values.single),
+      peakGflops: peak,
+      faiss: values['no-faiss'] ? false : undefined,
+      peers: values['no-peers'] ? false : undefined,
+      cacheDir: values['no-cache'] ? null : undefined,
+    }).filter(([, v]) => v !== undefined),
+  );
+
+  if (command === 'demo') {
+    const t0 = performance.now();
+    const report = await runDemo(overrides);
+    const files = values.out ? writeReport(report, values.out) : [];
+    process.stdout.write('\n' + demoSummary(report));
+    process.stdout.write(`\n${resultsTable(report.rows)}`);
+    process.stdout.write(`method: ${report.provenance.method.join('\n        ')}\n`);
+    if (files.length) process.stdout.write(`wrote ${files.join(', ')}\n`);
+    process.stdout.write(`demo finished in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    return 0;
+  }
+  if (command === 'run') {
+    if (!scenarioName) throw new MetalFaissError('INVALID_ARGUMENT', `expected a scenario name for run (one of ${listScenarios().map((s) => s.name).join(', ')}), received none`);
+    const scenario = getScenario(scenarioName);
+    const settings = defaultSettings({
+      dataset: scenario.defaultDataset,
+      ...(scenario.defaults ?? {}),
+      ...overrides,
+    });
+    const report = await runBench(scenarioName, settings);
+    const files = writeReport(report, values.out ?? 'bench-out');
+    printReport(report, files);
+    return 0;
+  }
+  process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  return 2;
+}
