@@ -1,7 +1,11 @@
+// Registration only: the kernels live in kernels.cc (drivers) and isa/ (hot
+// loops); the JS-facing functions in bindings.cc.
 #include <napi.h>
 
+#include "bindings.h"
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("version", Napi::String::New(env, "0.0.0"));
+  mk::register_bindings(env, exports);
   return exports;
 }
 
