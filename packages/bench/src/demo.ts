@@ -27,7 +27,9 @@ export function demoSummary(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(`metalfaiss demo: IndexFlatL2 on ${report.dataset.description}`);
   lines.push(`${report.settings.nq} queries, k=${k}, ${ob?.threads ?? '?'} threads; machine: ${report.provenance.cpuModel} (${report.provenance.availableParallelism} cores)`);
-  for (const n of report.dataset.notes) lines.push(`note: ${n}`);
+  const be = report.provenance.backend as { backend?: string; simd?: string; threads?: number };
+  lines.push(`our kernels: ${be.backend ?? '?'}${be.simd ? ` (${be.simd})` : ''}`);
+  for (const n of [...report.dataset.notes, ...report.notes]) lines.push(`note: ${n}`);
   lines.push('');
   const faissTag = fb ? `FAISS ${report.provenance.faiss?.version ?? ''}`.trim() : null;
   const row = (label: string, ours: string, theirs: string | null, ratio: string | null): string =>

@@ -34,7 +34,7 @@ export { loadUsearch, type UsearchPeer, type PeerLoad } from './peers/usearch';
 
 export { emptyRow, applyFaissRatios, type ResultRow } from './report/rows';
 export { resultsCsv, toCsv, csvField, parseCsv, RESULT_COLUMNS } from './report/csv';
-export { barChart, lineChart, niceTicks, logTicks, formatNumber, escapeXml, type Bar, type Series, type Point } from './report/svg';
+export { barChart, lineChart, niceTicks, coverTicks, logTicks, formatNumber, escapeXml, type Bar, type Series, type Point } from './report/svg';
 export { collectProvenance, gitInfo, machineLabel, type Provenance } from './report/provenance';
 export { resultsTable } from './report/table';
 

@@ -110,6 +110,12 @@ export async function runBench(scenarioName: string, settings: BenchSettings): P
     faiss?.dispose();
   }
   applyFaissRatios(outcome.rows);
+  const backend = ourBackend();
+  if (backend.backend === 'reference') {
+    outcome.notes.unshift(
+      `our kernels ran on the plain TypeScript reference backend (native addon not loaded${backend.loadError ? `: ${String(backend.loadError).slice(0, 160)}` : ''}); these figures do not represent metalfaiss's native speed`,
+    );
+  }
   const usearch = s.peers ? loadUsearch() : null;
   const method = [
     describeMethod(s.warmup, s.reps, Math.min(s.singleQueries, s.nq), s.singleWarmup),
@@ -119,7 +125,7 @@ export async function runBench(scenarioName: string, settings: BenchSettings): P
     ...(faiss ? [String((outcome.details.faiss as { method?: string } | undefined)?.method ?? '')] : []),
   ].filter(Boolean);
   const provenance = collectProvenance({
-    backend: ourBackend(),
+    backend,
     faiss: faissDet ? { ...faissDet } : null,
     peers: usearch?.ok ? { usearch: usearch.peer.version } : {},
     method,

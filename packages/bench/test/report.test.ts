@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCsv, resultsCsv, toCsv } from '../src/report/csv';
 import { applyFaissRatios, emptyRow } from '../src/report/rows';
-import { barChart, formatNumber, lineChart, logTicks, niceTicks } from '../src/report/svg';
+import { barChart, coverTicks, formatNumber, lineChart, logTicks, niceTicks } from '../src/report/svg';
 import { resultsTable } from '../src/report/table';
 
 /** A small XML well-formedness check: balanced tags, quoted attributes, no raw '<' or '&' in text. Returns element names. */
@@ -97,8 +97,19 @@ describe('SVG charts', () => {
     for (const tick of ['1000', '10k', '100k']) expect(svg).toContain(`>${tick}</text>`);
   });
 
+  it('bar chart axis covers the largest bar', () => {
+    const svg = barChart({ title: 't', yLabel: 'qps', bars: [{ label: 'a', value: 22111 }, { label: 'b', value: 300 }] });
+    const ticks = [...svg.matchAll(/text-anchor="end">([^<]+)</g)].map((m) => m[1]);
+    expect(ticks[ticks.length - 1]).toBe('25k');
+    const bars = svg.slice(svg.indexOf('<g class="bars">'), svg.indexOf('</g>', svg.indexOf('<g class="bars">')));
+    const heights = [...bars.matchAll(/<rect x="[\d.]+" y="([\d.]+)" width="[\d.]+" height="([\d.]+)" fill="#(?!ffffff)/g)].map((m) => Number(m[1]));
+    expect(heights).toHaveLength(2);
+    for (const y of heights) expect(y).toBeGreaterThanOrEqual(60); // no bar above the plot area
+  });
+
   it('tick helpers', () => {
     expect(niceTicks(0, 10, 5)).toEqual([0, 2, 4, 6, 8, 10]);
+    expect(coverTicks(0, 23880, 5)).toEqual([0, 5000, 10000, 15000, 20000, 25000]);
     expect(logTicks(100, 10000)).toEqual([100, 200, 500, 1000, 2000, 5000, 10000]);
     expect(logTicks(1, 1e6)).toEqual([1, 10, 100, 1000, 10000, 100000, 1000000]);
     expect(formatNumber(3750)).toBe('3750');

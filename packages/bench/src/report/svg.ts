@@ -42,6 +42,13 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   return ticks;
 }
 
+/** niceTicks extended by one step when needed so the last tick is >= hi (an axis that covers every value). */
+export function coverTicks(lo: number, hi: number, count = 5): number[] {
+  const t = niceTicks(lo, hi, count);
+  if (t.length >= 2 && t[t.length - 1] < hi) t.push(Number((t[t.length - 1] + (t[1] - t[0])).toPrecision(12)));
+  return t;
+}
+
 function text(x: number, y: number, s: string, attrs = ''): string {
   return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}"${attrs ? ' ' + attrs : ''}>${escapeXml(s)}</text>`;
 }
@@ -110,7 +117,7 @@ export function barChart(o: BarChartOptions): string {
   const labels = [...new Set(o.bars.map((b) => b.label))];
   const seriesNames = [...new Set(o.bars.map((b) => b.series ?? b.label))];
   const max = Math.max(0, ...o.bars.map((b) => (Number.isFinite(b.value) ? b.value : 0)));
-  const ticks = niceTicks(0, max > 0 ? max * 1.08 : 1, 5);
+  const ticks = coverTicks(0, max > 0 ? max * 1.08 : 1, 5);
   const top = ticks[ticks.length - 1] || 1;
   const y = (v: number): number => f.top + plotH - (v / top) * plotH;
   const out = open(f, o.title, o.subtitle);
@@ -198,7 +205,7 @@ export function lineChart(o: LineChartOptions): string {
   const pts = o.series.flatMap((s) => s.points).filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (!yLog || p.y > 0));
   const xsMin = pts.length ? Math.min(...pts.map((p) => p.x)) : 0;
   const xsMax = pts.length ? Math.max(...pts.map((p) => p.x)) : 1;
-  const span = xsMax - xsMin || Math.max(0.05, Math.abs(xsMax) * 0.05);
+  const span = xsMax - xsMin || Math.max(0.5, Math.abs(xsMax) * 0.5); // one x value: show a band around it
   let x0 = o.xMin ?? xsMin - 0.1 * span;
   let x1 = o.xMax ?? xsMax + 0.1 * span;
   const xt = niceTicks(x0, x1, 6);
@@ -215,7 +222,7 @@ export function lineChart(o: LineChartOptions): string {
     if (y1 <= y0) y1 = y0 * 10;
     yt = logTicks(y0, y1);
   } else {
-    yt = niceTicks(Math.min(0, ysMin), ysMax * 1.08, 5);
+    yt = coverTicks(Math.min(0, ysMin), ysMax * 1.08, 5);
     y0 = yt[0];
     y1 = yt[yt.length - 1];
   }

@@ -15,8 +15,7 @@ import type { FaissBest } from '../peers/faiss';
 import { newFlatIndex, useThreads } from '../peers/ours';
 import { loadUsearch } from '../peers/usearch';
 import { emptyRow, type ResultRow } from '../report/rows';
-import { registerScenario } from './registry';
-import type { ScenarioContext, ScenarioOutcome } from './types';
+import type { Scenario, ScenarioContext, ScenarioOutcome } from './types';
 
 interface Measured {
   batchLabels: LabelArray;
@@ -224,10 +223,10 @@ async function runUsearch(
   return [row, single];
 }
 
-registerScenario({
+export const flatScenario: Scenario = {
   name: 'flat',
   summary: 'IndexFlatL2 exact search: batch (nq queries per call) and one query at a time; ours vs FAISS vs usearch',
   defaultDataset: 'default',
   defaults: { nq: 1000, k: 10 },
   run: runFlat,
-});
+};

@@ -1,5 +1,14 @@
-/** Registers the built-in scenarios (import for side effects). Add new scenario modules here. */
-import './flat';
+/**
+ * The built-in scenarios, registered when this module loads. A new scenario
+ * is a module exporting a Scenario, added to BUILTIN_SCENARIOS (an explicit
+ * reference, so bundlers cannot drop it as an unused side-effect import).
+ */
+import { flatScenario } from './flat';
+import { registerScenario } from './registry';
+import type { Scenario } from './types';
+
+export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario];
+for (const s of BUILTIN_SCENARIOS) registerScenario(s);
 
 export { getScenario, listScenarios, registerScenario } from './registry';
 export type { BenchSettings, Scenario, ScenarioContext, ScenarioOutcome } from './types';
