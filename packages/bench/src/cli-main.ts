@@ -27,7 +27,7 @@ options:
   --nq N             queries (default 1000)          --k K          neighbours (default 10)
   --threads N        threads for our kernels and the Node peers (default: all cores)
   --reps N           timed batch runs, best reported (default 3)   --warmup N   untimed runs first (default 1)
-  --single N         queries timed one at a time (default 300; demo 200)
+  --single N         queries timed one at a time (default 300; demo 100)
   --no-faiss         skip FAISS                      --no-peers     skip usearch
   --out DIR          write CSV, JSON and SVG files here (default bench-out/)
   --peak-gflops G    machine peak for "% of peak" (default ${DEFAULT_PEAK_GFLOPS}, the project machine's AVX-512 FMA peak)

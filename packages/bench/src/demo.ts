@@ -9,7 +9,7 @@ import type { BenchSettings } from './scenarios/types';
 import type { ResultRow } from './report/rows';
 
 export async function runDemo(overrides: Partial<BenchSettings> = {}): Promise<BenchReport> {
-  const settings = defaultSettings({ dataset: 'default', nq: 1000, k: 10, peers: false, singleQueries: 200, ...overrides });
+  const settings = defaultSettings({ dataset: 'default', nq: 1000, k: 10, peers: false, singleQueries: 100, ...overrides });
   return runBench('flat', settings);
 }
 

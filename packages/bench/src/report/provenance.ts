@@ -3,6 +3,7 @@
  * what ran, where, when, and from which commit.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform, release, totalmem, arch } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 export interface Provenance {
   date: string;
   cpuModel: string;
+  /** from /proc/cpuinfo when readable: family/model and the SIMD extensions present */
+  cpuDetail: string | null;
   /** logical CPUs the OS reports */
   cores: number;
   availableParallelism: number;
@@ -30,6 +33,22 @@ export interface Provenance {
   method: string[];
 }
 
+/** "family 25 model 17; sse4_2 avx2 fma avx512f avx512bw avx512vl avx512_bf16" from /proc/cpuinfo, or null. */
+export function cpuDetail(): string | null {
+  let text: string;
+  try {
+    text = readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return null;
+  }
+  const field = (name: string): string | undefined => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(text)?.[1]?.trim();
+  const flags = new Set((field('flags') ?? '').split(/\s+/));
+  const simd = ['sse4_2', 'avx', 'avx2', 'fma', 'avx512f', 'avx512bw', 'avx512vl', 'avx512_vnni', 'avx512_bf16', 'amx_tile'].filter((f) => flags.has(f));
+  const fam = field('cpu family');
+  const model = field('model');
+  return `${fam !== undefined ? `family ${fam} model ${model}; ` : ''}${simd.join(' ') || 'no SIMD flags listed'}`;
+}
+
 /** git commit of the working tree holding this package (null outside git). */
 export function gitInfo(cwd = dirname(fileURLToPath(import.meta.url))): { commit: string | null; dirty: boolean | null } {
   const rev = spawnSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' });
@@ -39,8 +58,9 @@ export function gitInfo(cwd = dirname(fileURLToPath(import.meta.url))): { commit
 }
 
 /** "AMD EPYC ... (2 cores)": for chart subtitles. */
-export function machineLabel(p: Pick<Provenance, 'cpuModel' | 'availableParallelism'>): string {
-  return `${p.cpuModel.replace(/\s+/g, ' ').trim()} (${p.availableParallelism} cores)`;
+export function machineLabel(p: Pick<Provenance, 'cpuModel' | 'availableParallelism'> & { cpuDetail?: string | null }): string {
+  const isa = p.cpuDetail?.includes('avx512f') ? ', AVX-512' : p.cpuDetail?.includes('avx2') ? ', AVX2' : '';
+  return `${p.cpuModel.replace(/\s+/g, ' ').trim()} (${p.availableParallelism} cores${isa})`;
 }
 
 export function collectProvenance(parts: {
@@ -53,6 +73,7 @@ export function collectProvenance(parts: {
   return {
     date: new Date().toISOString(),
     cpuModel: c[0]?.model ?? 'unknown',
+    cpuDetail: cpuDetail(),
     cores: c.length,
     availableParallelism: availableParallelism(),
     totalMemoryBytes: totalmem(),

@@ -10,6 +10,7 @@ export interface ResultRow {
   params: string;
   /** threads used (for FAISS: the count that gave the best figure) */
   threads: number;
+  /** queries measured (single rows: the queries timed one at a time) */
   nq: number;
   k: number;
   /** recall@k against exact float64 ground truth (FAISS's definition) */

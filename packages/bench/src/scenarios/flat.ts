@@ -77,7 +77,7 @@ export async function runFlat(ctx: ScenarioContext): Promise<ScenarioOutcome> {
     },
     s.singleWarmup,
   );
-  const ourSingle = singleRow({ ...base, impl: 'metalfaiss', mode: 'single', threads }, lat);
+  const ourSingle = singleRow({ ...base, nq: nSingle, impl: 'metalfaiss', mode: 'single', threads }, lat);
   ourSingle.buildSeconds = built.seconds;
   ourSingle.memoryBytes = ourBatch.memoryBytes;
   ourSingle.note = `${indexName}.searchSync, one query per call`;
@@ -126,7 +126,7 @@ export async function runFlat(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       details.labelsVsFaiss = cmp;
     }
     if (fs.single) {
-      const row = singleRow({ ...base, impl: 'faiss', mode: 'single', threads: fs.single.threads }, fs.single.value.latenciesMs);
+      const row = singleRow({ ...base, nq: nSingle, impl: 'faiss', mode: 'single', threads: fs.single.threads }, fs.single.value.latenciesMs);
       row.buildSeconds = faiss.addSeconds.value;
       row.memoryBytes = faiss.memoryBytes;
       row.note = `FAISS ${faiss.version} IndexFlat, one query per call`;
@@ -215,7 +215,7 @@ async function runUsearch(
     },
     s.singleWarmup,
   );
-  const single = singleRow({ ...base, impl: 'usearch', mode: 'single', threads: s.threads }, lat);
+  const single = singleRow({ ...base, nq: nSingle, impl: 'usearch', mode: 'single', threads: s.threads }, lat);
   single.memoryBytes = xb.byteLength;
   single.note = `usearch ${peer.version} exactSearch, one query per call`;
   fillAccuracy(single, labels, nSingle);
