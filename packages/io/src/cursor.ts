@@ -78,7 +78,7 @@ export class Cursor {
 
   where(field: string): string {
     const p = this.path.join(' > ');
-    return p ? (field ? `${p} ${field}` : p) : field;
+    return p ? (field ? `${p} > ${field}` : p) : field;
   }
 
   /** Throws IO_FORMAT: "expected <expected> for <path> <field>, received <received> at byte offset N". */

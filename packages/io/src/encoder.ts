@@ -53,7 +53,7 @@ export class Encoder {
 
   where(field: string): string {
     const p = this.path.join(' > ');
-    return p ? (field ? `${p} ${field}` : p) : field;
+    return p ? (field ? `${p} > ${field}` : p) : field;
   }
 
   /** Throws INVALID_ARGUMENT: "expected <expected> for <path> <field>, received <value>". */
