@@ -1,5 +1,6 @@
 import * as ix from '@metalfaiss/indexes';
 import { Index } from './base';
+import { registerWrapper, wrapIndex } from './wrap';
 
 export class IndexFlat extends Index<ix.IndexFlat> {
   /** `faiss.IndexFlat(d, metric=faiss.METRIC_L2)` */
@@ -47,3 +48,13 @@ export class IndexIDMap2 extends Index<ix.IndexIDMap2> {
     return this.impl.idMap;
   }
 }
+
+registerWrapper(ix.IndexFlat, IndexFlat);
+registerWrapper(ix.IndexFlatL2, IndexFlatL2);
+registerWrapper(ix.IndexFlatIP, IndexFlatIP);
+registerWrapper(ix.IndexIDMap, IndexIDMap, (w, impl) => {
+  Object.defineProperty(w, 'index', { value: wrapIndex(impl.index), enumerable: true });
+});
+registerWrapper(ix.IndexIDMap2, IndexIDMap2, (w, impl) => {
+  Object.defineProperty(w, 'index', { value: wrapIndex(impl.index), enumerable: true });
+});

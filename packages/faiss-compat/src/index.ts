@@ -10,5 +10,19 @@ export { Index } from './base';
 export type { SearchParameters, SearchResultTuple, RangeSearchResultTuple } from './base';
 export { IndexFlat, IndexFlatL2, IndexFlatIP, IndexIDMap, IndexIDMap2 } from './flat';
 export { METRIC_INNER_PRODUCT, METRIC_L2, normalize_L2, knn, omp_set_num_threads, omp_get_max_threads } from './functions';
+export {
+  read_index,
+  write_index,
+  serialize_index,
+  deserialize_index,
+  read_index_binary,
+  write_index_binary,
+  serialize_index_binary,
+  deserialize_index_binary,
+} from './io/api';
+export { registerMapping, mappingContext } from './io/registry';
+export type { RecordMapping, MappingContext, IndexObject } from './io/registry';
+export { wrapIndex, wrapObject, registerWrapper } from './wrap';
+import './io/flat';
 export { IDSelectorRange, IDSelectorBatch, MetalFaissError } from '@metalfaiss/indexes';
 export type { IDSelector } from '@metalfaiss/indexes';

@@ -43,6 +43,25 @@ export class IndexFlat extends Index {
     this.#data = new Float32Array(0);
   }
 
+  /**
+   * An IndexFlat that takes ownership of `xb` (ntotal * d floats, row-major)
+   * without copying it: the caller must not modify the array afterwards.
+   * Used by deserialisation so that a large file is held once in memory.
+   * Values are not checked for finiteness (a file may hold any float).
+   */
+  static fromVectors<T extends IndexFlat>(this: new (d: number, options?: IndexFlatOptions) => T, d: number, xb: Float32Array, options?: IndexFlatOptions): T {
+    const index = new this(d, options);
+    if (!(xb instanceof Float32Array) || xb.length % index.d !== 0) {
+      throw new MetalFaissError(
+        'DIMENSION_MISMATCH',
+        `expected a Float32Array whose length is a multiple of d = ${index.d} for xb, received ${xb instanceof Float32Array ? `Float32Array of length ${xb.length}` : typeof xb}`,
+      );
+    }
+    index.#data = xb;
+    index.#ntotal = xb.length / index.d;
+    return index;
+  }
+
   get ntotal(): number {
     return this.#ntotal;
   }

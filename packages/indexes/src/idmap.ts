@@ -12,6 +12,8 @@ import { Index, type RangeSearchResult, type SearchParameters, type SearchResult
 import { type IDSelector, toSelector } from './selector';
 import { type IdsInput, toId, toIds } from './validate';
 
+let adopting = false;
+
 export class IndexIDMap<Sub extends Index = Index> extends Index {
   /** the wrapped index (FAISS's `index`) */
   readonly index: Sub;
@@ -22,11 +24,35 @@ export class IndexIDMap<Sub extends Index = Index> extends Index {
     if (!(index instanceof Index)) {
       throw new MetalFaissError('INVALID_ARGUMENT', `expected an Index for IndexIDMap's index, received ${typeof index}`);
     }
-    if (index.ntotal !== 0) {
+    if (index.ntotal !== 0 && !adopting) {
       throw new MetalFaissError('INVALID_ARGUMENT', `expected an empty index for IndexIDMap (FAISS requires ntotal == 0), received ntotal = ${index.ntotal}`);
     }
     super(index.d, index.metricType);
     this.index = index;
+  }
+
+  /**
+   * An IndexIDMap (or IndexIDMap2 with `withReverse`) over an index that
+   * already holds vectors, with their ids (one per vector, in storage order).
+   * Used by deserialisation.
+   */
+  static fromParts<S extends Index>(index: S, idMap: BigInt64Array, withReverse = false): IndexIDMap<S> {
+    if (!(idMap instanceof BigInt64Array) || idMap.length !== index.ntotal) {
+      throw new MetalFaissError(
+        'DIMENSION_MISMATCH',
+        `expected a BigInt64Array of ${index.ntotal} ids (the index's ntotal) for idMap, received ${idMap instanceof BigInt64Array ? `length ${idMap.length}` : typeof idMap}`,
+      );
+    }
+    adopting = true;
+    let m: IndexIDMap<S>;
+    try {
+      m = withReverse ? new IndexIDMap2(index) : new IndexIDMap(index);
+    } finally {
+      adopting = false;
+    }
+    m.beforeAdd(idMap);
+    m.#append(idMap);
+    return m;
   }
 
   get ntotal(): number {
