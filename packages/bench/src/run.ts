@@ -101,7 +101,7 @@ export async function runBench(scenarioName: string, settings: BenchSettings): P
     log(`FAISS columns skipped: ${faissDet!.reason}`);
   } else {
     log(`FAISS ${faissDet!.version}: writing the dataset as raw float32 to a temp dir ...`);
-    faiss = FaissSession.create(ds, s.nq, s.python);
+    faiss = FaissSession.create(ds, s.nq, { python: s.python, environment: s.faissEnvironment });
   }
   let outcome;
   try {

@@ -29,7 +29,7 @@ describe.skipIf(!faiss.available)('FAISS runner (real FAISS via /usr/bin/python3
 
   it('returns the exact ground truth labels for IndexFlat, batch and single, at 1 and 2 threads', async () => {
     const gt = exactKnn({ xb: ds.xb, nb: ds.nb, xq: ds.xq, nq: ds.nq, d: ds.d, k, metric: 'l2' });
-    const session = FaissSession.create(ds, ds.nq);
+    const session = FaissSession.create(ds, ds.nq, { environment: 'inherit' }); // tests never change OPENBLAS_* variables
     try {
       const best = await session.runBest(
         { factory: 'Flat', metric: 'l2', k, nq: ds.nq, modes: ['batch', 'single'], warmup: 1, reps: 2, singleQueries: 15, singleWarmup: 2 },
@@ -57,7 +57,7 @@ describe.skipIf(!faiss.available)('FAISS runner (real FAISS via /usr/bin/python3
   });
 
   it('reports a FAISS error as a MetalFaissError with FAISS\'s reason', async () => {
-    const session = FaissSession.create(ds, 5);
+    const session = FaissSession.create(ds, 5, { environment: 'inherit' });
     try {
       await expect(session.run({ factory: 'NoSuchIndex42', metric: 'l2', k: 1, nq: 5, modes: ['batch'] }, 1)).rejects.toSatisfy(
         (e: unknown) => MetalFaissError.isInstance(e) && (e as Error).message.includes('NoSuchIndex42'),

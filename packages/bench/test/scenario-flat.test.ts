@@ -27,7 +27,7 @@ describe('flat scenario end to end', () => {
     const cacheDir = tempDir();
     const report = await runBench(
       'flat',
-      defaultSettings({ dataset: DATASET, nq: 60, k: 10, reps: 1, warmup: 1, singleQueries: 15, singleWarmup: 2, cacheDir, log: (l) => lines.push(l) }),
+      defaultSettings({ dataset: DATASET, nq: 60, k: 10, reps: 1, warmup: 1, singleQueries: 15, singleWarmup: 2, cacheDir, faissEnvironment: 'inherit', log: (l) => lines.push(l) }),
     );
     const row = (impl: string, mode: string) => report.rows.find((r) => r.impl === impl && r.mode === mode);
     const ours = row('metalfaiss', 'batch')!;

@@ -106,6 +106,8 @@ interface RawResult {
 
 export interface FaissThreadRun {
   threads: number;
+  /** OMP_WAIT_POLICY / OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE as the runner saw them (null = unset) */
+  env: Record<string, string | null>;
   trainSeconds: number;
   addSeconds: number;
   memoryBytes: number | null;
@@ -148,23 +150,32 @@ export class FaissSession {
   readonly dir: string;
   readonly d: number;
   readonly detection: FaissDetection;
+  /** 'best': the runner env is tuned (see the module doc); 'inherit': the runner gets our env unchanged */
+  readonly environment: 'best' | 'inherit';
   private disposed = false;
 
-  private constructor(dir: string, d: number, detection: FaissDetection) {
+  private constructor(dir: string, d: number, detection: FaissDetection, environment: 'best' | 'inherit') {
     this.dir = dir;
     this.d = d;
     this.detection = detection;
+    this.environment = environment;
   }
 
-  /** Writes xb, the first nq queries and xt (if any) to a fresh temp dir. Throws BACKEND_UNAVAILABLE without FAISS. */
-  static create(ds: Dataset, nq: number, python = FAISS_PYTHON): FaissSession {
+  /**
+   * Writes xb, the first nq queries and xt (if any) to a fresh temp dir.
+   * Throws BACKEND_UNAVAILABLE without FAISS. environment 'inherit' (used by
+   * the tests, which never change OPENBLAS_* variables) runs the runner with
+   * our environment as it is.
+   */
+  static create(ds: Dataset, nq: number, options: { python?: string; environment?: 'best' | 'inherit' } = {}): FaissSession {
+    const python = options.python ?? FAISS_PYTHON;
     const det = detectFaiss(python);
     if (!det.available) throw new MetalFaissError('BACKEND_UNAVAILABLE', `expected a Python with FAISS at ${python}, received none: ${det.reason}`);
     const dir = mkdtempSync(join(tmpdir(), 'metalfaiss-bench-'));
     writeF32(join(dir, 'xb.f32'), ds.xb.subarray(0, ds.nb * ds.d));
     writeF32(join(dir, 'xq.f32'), ds.xq.subarray(0, nq * ds.d));
     writeF32(join(dir, 'xt.f32'), ds.xt.subarray(0, ds.nt * ds.d));
-    return new FaissSession(dir, ds.d, det);
+    return new FaissSession(dir, ds.d, det, options.environment ?? 'best');
   }
 
   /** Runs one job at one thread count in a fresh runner process. */
@@ -188,7 +199,7 @@ export class FaissSession {
     );
     const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
       const child = spawn(this.detection.python, [runnerScript(), jobFile], {
-        env: faissEnvironment(),
+        env: this.environment === 'best' ? faissEnvironment() : process.env,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       let err = '';
@@ -211,6 +222,7 @@ export class FaissSession {
     const raw = JSON.parse(readFileSync(join(this.dir, resultFile), 'utf8')) as RawResult;
     return {
       threads,
+      env: raw.env,
       trainSeconds: raw.trainSeconds,
       addSeconds: raw.addSeconds,
       memoryBytes: raw.memoryBytes ?? null,
@@ -266,7 +278,9 @@ export class FaissSession {
       addSeconds: pick((r) => r.addSeconds, (v) => v)!,
       memoryBytes: runs[0].memoryBytes,
       searches,
-      method: `FAISS ${this.detection.version} via ${this.detection.python}; runner env without ${FAISS_REMOVED_ENV.join(', ')}, OMP_WAIT_POLICY=PASSIVE; faiss.omp_set_num_threads(${threadCounts.join(') and (')}) in separate processes, faster kept per figure`,
+      method: `FAISS ${this.detection.version} via ${this.detection.python}; ${
+        this.environment === 'best' ? `runner env without ${FAISS_REMOVED_ENV.join(', ')}, with OMP_WAIT_POLICY=PASSIVE` : 'runner env inherited unchanged (not FAISS at its best)'
+      }; faiss.omp_set_num_threads(${threadCounts.join(') and (')}) in separate processes, faster kept per figure`,
     };
   }
 

@@ -103,6 +103,7 @@ export async function runFlat(ctx: ScenarioContext): Promise<ScenarioOutcome> {
       method: faiss.method,
       runs: faiss.runs.map((r) => ({
         threads: r.threads,
+        env: r.env,
         addSeconds: r.addSeconds,
         batchSeconds: r.searches[0].batch?.seconds,
         singleP50Ms: r.searches[0].single?.stats.p50,

@@ -31,6 +31,11 @@ export interface BenchSettings {
   dim?: number;
   /** python with FAISS (default /usr/bin/python3) */
   python?: string;
+  /**
+   * 'best' (default): the FAISS runner's environment drops OPENBLAS_CORETYPE and
+   * OPENBLAS_L2_SIZE and sets OMP_WAIT_POLICY=PASSIVE; 'inherit': unchanged (tests)
+   */
+  faissEnvironment?: 'best' | 'inherit';
   /** progress lines (the CLI sends them to stderr) */
   log: (line: string) => void;
 }
