@@ -3,6 +3,15 @@
  */
 import { MetalFaissError } from './errors';
 import { main } from './cli-main';
+import { disposeAllFaissSessions } from './peers/faiss';
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    disposeAllFaissSessions(); // remove the temp copies of the dataset
+    process.stderr.write(`metalfaiss-bench: interrupted (${signal})\n`);
+    process.exit(130);
+  });
+}
 
 main(process.argv.slice(2)).then(
   (code) => {

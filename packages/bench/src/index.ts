@@ -26,7 +26,7 @@ export {
 } from './measure/timing';
 
 export {
-  detectFaiss, faissEnvironment, FaissSession, defaultFaissThreads, runnerScript,
+  detectFaiss, faissEnvironment, FaissSession, disposeAllFaissSessions, defaultFaissThreads, runnerScript,
   FAISS_PYTHON, FAISS_INSTALL_HINT, FAISS_REMOVED_ENV,
   type FaissJob, type FaissBest, type FaissThreadRun, type FaissDetection, type BestOf,
 } from './peers/faiss';

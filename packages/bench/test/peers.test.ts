@@ -23,6 +23,16 @@ describe('FAISS environment', () => {
   });
 });
 
+describe('FAISS detection', () => {
+  it('reports a missing FAISS with the install command, and FaissSession refuses to start', () => {
+    const det = detectFaiss('/nonexistent/python3');
+    expect(det.available).toBe(false);
+    expect(det.reason).toContain('apt-get install -y python3-faiss libopenblas0-pthread');
+    const ds = syntheticDataset({ d: 4, nt: 0, nb: 10, nq: 2, seed: 1 });
+    expect(() => FaissSession.create(ds, 2, { python: '/nonexistent/python3' })).toThrow(/python3-faiss/);
+  });
+});
+
 describe.skipIf(!faiss.available)('FAISS runner (real FAISS via /usr/bin/python3)', () => {
   const ds = syntheticDataset({ d: 24, nt: 0, nb: 1500, nq: 40, seed: 11 });
   const k = 10;

@@ -141,6 +141,12 @@ export interface FaissBest {
 }
 
 let jobCounter = 0;
+const liveSessions = new Set<FaissSession>();
+
+/** Disposes every FaissSession not disposed yet (the CLI calls it on SIGINT/SIGTERM). */
+export function disposeAllFaissSessions(): void {
+  for (const s of [...liveSessions]) s.dispose();
+}
 
 /**
  * A FAISS session: the dataset written once as raw float32 into a temp dir,
@@ -153,6 +159,7 @@ export class FaissSession {
   /** 'best': the runner env is tuned (see the module doc); 'inherit': the runner gets our env unchanged */
   readonly environment: 'best' | 'inherit';
   private disposed = false;
+  private readonly children = new Set<import('node:child_process').ChildProcess>();
 
   private constructor(dir: string, d: number, detection: FaissDetection, environment: 'best' | 'inherit') {
     this.dir = dir;
@@ -175,7 +182,9 @@ export class FaissSession {
     writeF32(join(dir, 'xb.f32'), ds.xb.subarray(0, ds.nb * ds.d));
     writeF32(join(dir, 'xq.f32'), ds.xq.subarray(0, nq * ds.d));
     writeF32(join(dir, 'xt.f32'), ds.xt.subarray(0, ds.nt * ds.d));
-    return new FaissSession(dir, ds.d, det, options.environment ?? 'best');
+    const session = new FaissSession(dir, ds.d, det, options.environment ?? 'best');
+    liveSessions.add(session);
+    return session;
   }
 
   /** Runs one job at one thread count in a fresh runner process. */
@@ -202,13 +211,17 @@ export class FaissSession {
         env: this.environment === 'best' ? faissEnvironment() : process.env,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
+      this.children.add(child);
       let err = '';
       child.stderr.setEncoding('utf8');
       child.stderr.on('data', (s: string) => {
         err += s;
       });
       child.on('error', reject);
-      child.on('close', (c) => resolve({ code: c, stderr: err }));
+      child.on('close', (c) => {
+        this.children.delete(child);
+        resolve({ code: c, stderr: err });
+      });
     });
     if (code !== 0) {
       let msg = stderr.trim().split('\n').pop() ?? '';
@@ -284,10 +297,12 @@ export class FaissSession {
     };
   }
 
-  /** Deletes the temp dir. */
+  /** Stops running runner processes and deletes the temp dir. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    liveSessions.delete(this);
+    for (const c of this.children) c.kill('SIGTERM');
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
