@@ -19,6 +19,16 @@ const WINDOW = 1 << 16;
 /** Most nested records one file may contain (FAISS main uses the same cap). */
 export const MAX_NESTING_DEPTH = 50;
 
+/**
+ * Test hook (internal, not exported from the package): called with the byte
+ * size of every buffer the reader allocates, so tests can assert that no
+ * header makes it allocate more than the input justifies.
+ */
+let allocationObserver: ((bytes: number) => void) | undefined;
+export function setAllocationObserver(fn: ((bytes: number) => void) | undefined): void {
+  allocationObserver = fn;
+}
+
 type TypedArrayCtor<T> = { new (length: number): T; readonly BYTES_PER_ELEMENT: number };
 
 export class Cursor {
@@ -237,9 +247,15 @@ export class Cursor {
     if (!(bytes <= this.remaining)) {
       this.fail(field, `${count} elements (${bytes} bytes)`, `end of data (${this.remaining} bytes left)`);
     }
+    allocationObserver?.(bytes);
     const out = new ctor(count);
     this.fill(out, field);
     return out;
+  }
+
+  /** Reports a buffer the caller allocates itself (for the allocation observer). */
+  track(bytes: number): void {
+    allocationObserver?.(bytes);
   }
 
   /**

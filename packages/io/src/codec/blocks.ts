@@ -352,6 +352,7 @@ export function maxNlist(size: number): number {
 }
 
 function readSizes(c: Cursor, nlist: number): Float64Array {
+  c.track(nlist * 8);
   const sizes = new Float64Array(nlist);
   const lt = c.fourcc('invlists.listType');
   if (lt.text === 'full') {
@@ -417,6 +418,7 @@ export function readInvertedLists(c: Cursor, nlist: number, codeSize: number): I
       }
       need += codes + ids;
     }
+    c.track(nlist * 8);
     const lists: InvertedList[] = new Array(nlist);
     for (let i = 0; i < nlist; i++) {
       const n = sizes[i];

@@ -85,6 +85,7 @@ function readIvfHead(c: Cursor, readChild: ReadChild, legacy: boolean): IvfHead 
   checkQuantizer(c, quantizer, header.d, nlist, header.isTrained, atQ);
   let legacyIds: BigInt64Array[] | undefined;
   if (legacy) {
+    c.track(nlist * 8);
     legacyIds = new Array(nlist);
     for (let i = 0; i < nlist; i++) legacyIds[i] = c.vector(BigInt64Array, `list ${i} ids`);
   }
@@ -114,6 +115,7 @@ function writeIvfHead(e: Encoder, r: IvfHead & { invlists: InvertedListsRecord }
 /** Legacy forms store one code vector per list after the type-specific fields. */
 function readLegacyLists(c: Cursor, head: IvfHead, codeSize: number, asFloats: boolean): ArrayInvertedListsRecord {
   const ids = head.legacyIds as BigInt64Array[];
+  c.track(head.nlist * 8);
   const lists: InvertedList[] = new Array(head.nlist);
   for (let i = 0; i < head.nlist; i++) {
     const at = c.offset;
