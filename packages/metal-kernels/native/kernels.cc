@@ -54,7 +54,7 @@ int64_t env_int(const char* name, int64_t fallback) {
 
 // Tuning knobs (defaults measured on the project machine; the MK_TUNE_*
 // variables exist for benchmarking only and are not a public interface).
-const int64_t kStreamMaxQueries = env_int("MK_TUNE_STREAM_NQ", 8);
+const int64_t kStreamMaxQueries = env_int("MK_TUNE_STREAM_NQ", 4);
 const int64_t kPackedQueryBytes = env_int("MK_TUNE_QBLOCK_BYTES", 4 << 20);
 const int64_t kHeapEntriesPerSlot = int64_t(1) << 20;
 
