@@ -135,10 +135,14 @@ describe('IDX', () => {
     expect(loadDataset(dir).nb).toBe(5);
   });
 
-  it('says how to install Fashion-MNIST when it is missing', () => {
+  it('says how to install Fashion-MNIST when it is missing; the default falls back to synthetic with a note', () => {
     const dir = tempDir();
     expect(fashionMnistAvailable(dir)).toBe(false);
     expectError(() => loadFashionMnist(dir), 'IO_FORMAT', dir, 'apt-get install dataset-fashion-mnist');
+    expectError(() => loadDataset('fashion-mnist', { fashionMnistDir: dir }), 'IO_FORMAT', 'apt-get install dataset-fashion-mnist');
+    const ds = loadDataset('default', { fashionMnistDir: dir });
+    expect([ds.nb, ds.d, ds.nq]).toEqual([20000, 128, 1000]);
+    expect(ds.notes.join(' ')).toContain('apt-get install dataset-fashion-mnist');
   });
 
   it.skipIf(!fashionMnistAvailable())('loads the installed Fashion-MNIST: 60000 + 10000 x 784, 0..255', () => {

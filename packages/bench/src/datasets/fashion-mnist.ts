@@ -48,7 +48,7 @@ export function loadFashionMnist(dir = FASHION_MNIST_DIR): Dataset {
   const d = dimOf(train, trainPath);
   const dq = dimOf(test, testPath);
   if (dq !== d) throw fileError(testPath, `images of ${d} pixels like ${trainPath}`, `${dq} pixels`);
-  const isDefault = dir === FASHION_MNIST_DIR;
+  const isDefault = dir === FASHION_MNIST_DIR || /fashion-mnist\/?$/.test(dir);
   return {
     name: isDefault ? 'fashion-mnist' : `idx:${dir}`,
     description: `${isDefault ? 'Fashion-MNIST' : 'IDX images'} from ${dir}: ${train.shape[0]} base (train), ${test.shape[0]} queries (t10k), d=${d}, uint8 pixels as float32 0..255`,

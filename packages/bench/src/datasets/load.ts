@@ -14,6 +14,8 @@ export interface LoadOptions {
   nq?: number;
   /** dimension for raw .f32 files */
   dim?: number;
+  /** where to look for Fashion-MNIST (default /usr/share/datasets/fashion-mnist) */
+  fashionMnistDir?: string;
 }
 
 /**
@@ -28,13 +30,14 @@ export interface LoadOptions {
  */
 export function loadDataset(spec: string, options: LoadOptions = {}): Dataset {
   const nqWanted = options.nq ?? 1000;
+  const fmDir = options.fashionMnistDir ?? FASHION_MNIST_DIR;
   if (spec === 'default') {
-    if (fashionMnistAvailable()) return loadFashionMnist();
+    if (fashionMnistAvailable(fmDir)) return loadFashionMnist(fmDir);
     const ds = syntheticDataset({ ...DEFAULT_SYNTHETIC, nq: Math.max(DEFAULT_SYNTHETIC.nq, nqWanted) });
-    ds.notes.push(`Fashion-MNIST is not installed in ${FASHION_MNIST_DIR}, so this runs on synthetic data. ${FASHION_MNIST_INSTALL_HINT}.`);
+    ds.notes.push(`Fashion-MNIST is not installed in ${fmDir}, so this runs on synthetic data (20000 x 128). ${FASHION_MNIST_INSTALL_HINT}.`);
     return ds;
   }
-  if (spec === 'fashion-mnist') return loadFashionMnist();
+  if (spec === 'fashion-mnist') return loadFashionMnist(fmDir);
   if (spec === 'synthetic' || spec.startsWith('synthetic:')) {
     const opts: SyntheticOptions = { ...DEFAULT_SYNTHETIC, nq: Math.max(DEFAULT_SYNTHETIC.nq, nqWanted) };
     if (spec.startsWith('synthetic:')) {
