@@ -296,7 +296,7 @@ void knn(const KnnParams& p) {
         int64_t* lab = p.labels + (q0 + q) * p.k;
         for (int64_t e = 0; e < keff; e++) {
           if (i0[e] >= 0) {
-            dist[e] = l2 ? s0[e] : -s0[e];
+            dist[e] = l2 ? s0[e] : 0.0f - s0[e];  // 0 - s: an inner product of 0 stays +0
             lab[e] = i0[e] + p.label_offset;
           } else {
             fill_padding(dist + e, lab + e, 1, p.metric);
@@ -394,7 +394,7 @@ RangeResult range_search(const RangeParams& p) {
     for (const auto& v : hits) {
       for (const Hit& h : v) {
         const int64_t at = base + pos[h.q]++;
-        r.distances[at] = l2 ? h.score : -h.score;
+        r.distances[at] = l2 ? h.score : 0.0f - h.score;
         r.labels[at] = h.j + p.label_offset;
       }
     }

@@ -86,6 +86,25 @@ for (const level of levels) {
       });
     }
 
+    it('an inner product of exactly 0 is reported as +0 (knn, rangeSearch)', () => {
+      use();
+      for (const nq of [1, 20]) {
+        const d = 2;
+        const xq = new Float32Array(nq * d);
+        for (let i = 0; i < nq; i++) xq[i * d] = 1; // (1, 0)
+        const xb = new Float32Array([0, 1, 0, 2, 0, 3]); // orthogonal to every query
+        const got = knnArgs(xq, xb, nq, 3, d, 2, 0);
+        const want = knnArgs(xq, xb, nq, 3, d, 2, 0);
+        native!.knn(got);
+        referenceBackend.knn(want);
+        expectKnnEqual(got, want);
+        expect(Object.is(got.distances[0], 0)).toBe(true);
+        const r = native!.rangeSearch({ xq, xb, nq, nb: 3, d, radius: -1, metric: 0 });
+        expect(r.distances.length).toBe(3 * nq);
+        expect(Object.is(r.distances[0], 0)).toBe(true);
+      }
+    });
+
     it('knn with nb < k pads with -1 and +/-Infinity', () => {
       use();
       for (const nq of [1, 20]) {
