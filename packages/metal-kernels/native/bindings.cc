@@ -67,9 +67,10 @@ struct Args {
            true);
     keep.push_back(info[i]);
     if (want == 0) return nullptr;
-    auto* base = static_cast<uint8_t*>(arr.ArrayBuffer().Data());
-    if (!base) fail(std::string("the buffer of ") + name + " is detached");
-    return reinterpret_cast<T*>(base + arr.ByteOffset());
+    // The view's own data pointer (works for ArrayBuffer and SharedArrayBuffer backing).
+    T* data = info[i].As<Napi::TypedArrayOf<T>>().Data();
+    if (!data) fail(std::string("the buffer of ") + name + " is detached");
+    return data;
   }
 
   float* f32(size_t i, const char* name, int64_t elements) {

@@ -105,6 +105,26 @@ for (const level of levels) {
       }
     });
 
+    it('accepts views with offsets and SharedArrayBuffer-backed arrays', () => {
+      use();
+      const d = 9;
+      const nq = 6;
+      const nb = 40;
+      const sab = new SharedArrayBuffer(4 * (3 + nq * d));
+      const xq = new Float32Array(sab, 12, nq * d);
+      xq.set(randomInts(nq * d, 77));
+      const big = randomInts((nb + 5) * d, 78);
+      const xb = big.subarray(2 * d, (2 + nb) * d);
+      const got = knnArgs(xq, xb, nq, nb, d, 5, 1, {
+        distances: new Float32Array(new SharedArrayBuffer(4 * nq * 5)),
+        labels: new BigInt64Array(new SharedArrayBuffer(8 * nq * 5)),
+      });
+      const want = knnArgs(xq, xb, nq, nb, d, 5, 1);
+      native!.knn(got);
+      referenceBackend.knn(want);
+      expectKnnEqual(got, want);
+    });
+
     it('knn with nb < k pads with -1 and +/-Infinity', () => {
       use();
       for (const nq of [1, 20]) {
