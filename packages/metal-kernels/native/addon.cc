@@ -4,8 +4,13 @@
 
 #include "bindings.h"
 
+namespace mk {
+void register_dense_bindings(Napi::Env env, Napi::Object exports);  // dense/dense-bindings.cc
+}
+
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mk::register_bindings(env, exports);
+  mk::register_dense_bindings(env, exports);
   return exports;
 }
 

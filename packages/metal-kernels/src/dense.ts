@@ -1,0 +1,35 @@
+/**
+ * Native dense linear-algebra kernels (float64) for the vector transforms:
+ * the symmetric eigen-decomposition behind PCAMatrix. `denseKernels()`
+ * returns null when the native addon is not in use (METALFAISS_BACKEND=reference
+ * or the addon did not load); callers then use their TypeScript fallback
+ * (@metalfaiss/linalg's `symmetricEigen` does this).
+ */
+import { loadAddon } from './loader';
+
+export interface DenseKernels {
+  /**
+   * In place: `a` (n x n row-major, symmetric, both triangles filled) becomes
+   * the eigenvectors (row i for values[i]); `values` (length n) the
+   * eigenvalues, unsorted. Throws on non-convergence.
+   */
+  symmetricEigen(a: Float64Array, n: number, values: Float64Array): void;
+  /** Like symmetricEigen, computed off the JS thread (`a` and `values` must not be touched until it settles). */
+  symmetricEigenAsync(a: Float64Array, n: number, values: Float64Array): Promise<void>;
+}
+
+let cached: DenseKernels | null | undefined;
+
+export function denseKernels(): DenseKernels | null {
+  if (cached !== undefined) return cached;
+  if (process.env.METALFAISS_BACKEND === 'reference') {
+    cached = null;
+    return cached;
+  }
+  const addon = loadAddon().addon as unknown as Partial<DenseKernels> | null;
+  cached =
+    addon && typeof addon.symmetricEigen === 'function' && typeof addon.symmetricEigenAsync === 'function'
+      ? (addon as DenseKernels)
+      : null;
+  return cached;
+}
