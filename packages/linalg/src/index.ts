@@ -1,3 +1,11 @@
 export { Matrix, asMatrix, assertFinite } from './matrix';
 export type { VectorsInput, AsMatrixOptions } from './matrix';
 export { rowNormsSqr, rowNorms, normalizeL2, innerProducts, innerProductsAsync, l2SqrDistances, matmul } from './ops';
+export { symmetricEigen, symmetricEigenAsync } from './eigen';
+export type { SymmetricEigenResult, SymmetricEigenOptions } from './eigen';
+export { svd, polarFactor } from './svd';
+export type { SvdResult } from './svd';
+export { matrixQR } from './qr';
+export { gemmABt, gemmABtAsync, gemmAB, gemmAtB, transpose } from './gemm';
+export type { GemmAtBOptions } from './gemm';
+export { columnMeans, scatterMatrix } from './covariance';
