@@ -28,6 +28,12 @@ export interface SymmetricEigenOptions {
    * across algorithms. FAISS keeps LAPACK's arbitrary signs.
    */
   canonicalSigns?: boolean;
+  /**
+   * 'auto' (default): the native kernel when the addon is loaded, else the
+   * TypeScript implementation; 'typescript' forces the latter (it is the
+   * reference the native kernel is tested against).
+   */
+  implementation?: 'auto' | 'typescript';
 }
 
 /**
