@@ -26,6 +26,7 @@ export * from './backend';
 export { referenceBackend };
 export { denseKernels } from './dense';
 export type { DenseKernels } from './dense';
+export * from './sq';
 
 interface BackendState {
   native: KernelBackend | null;
