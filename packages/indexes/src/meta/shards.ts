@@ -1,0 +1,358 @@
+/**
+ * IndexShards and IndexReplicas (FAISS): several sub-indexes behind one
+ * index. Shards split the database (each shard holds a part; a search asks
+ * every shard and merges the top-k); replicas each hold everything (a
+ * search batch is split across them). The async forms run the sub-index
+ * calls concurrently, each off the event loop (their kernels run on native
+ * worker threads); the sync forms call them one after another.
+ */
+import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
+import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
+import { Index, type SearchParameters, type SearchResult } from '../index-base';
+import { MetricType } from '../metric';
+import { type IDSelector, toSelector } from '../selector';
+import { checkDimension, checkK, type IdsInput, toIds } from '../validate';
+
+/** Common bookkeeping of a collection of sub-indexes of one dimension and metric. */
+abstract class IndexCollection<Sub extends Index> extends Index {
+  readonly #subs: Sub[] = [];
+
+  protected constructor(d: number, metricType: MetricType) {
+    super(checkDimension(d), metricType);
+  }
+
+  /** number of sub-indexes (FAISS's count()) */
+  get count(): number {
+    return this.#subs.length;
+  }
+
+  /** sub-index i (FAISS's at(i)) */
+  at(i: number): Sub {
+    if (!Number.isInteger(i) || i < 0 || i >= this.#subs.length) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer in [0, ${this.#subs.length}) for the sub-index number, received ${describeValue(i)}`);
+    }
+    return this.#subs[i];
+  }
+
+  get subIndexes(): readonly Sub[] {
+    return this.#subs;
+  }
+
+  protected addSub(index: Sub, what: string): void {
+    if (!(index instanceof Index)) throw new MetalFaissError('INVALID_ARGUMENT', `expected an Index for ${what}, received ${describeValue(index)}`);
+    if (index.d !== this.d) throw new MetalFaissError('DIMENSION_MISMATCH', `expected a ${what} of d = ${this.d}, received d = ${index.d}`);
+    // an empty collection takes its first sub-index's metric (FAISS's syncWithSubIndexes)
+    if (this.#subs.length === 0) (this as { metricType: MetricType }).metricType = index.metricType;
+    if (index.metricType !== this.metricType) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected a ${what} with metric ${this.metricName}, received metric code ${index.metricType}`);
+    }
+    if (this.#subs.includes(index)) throw new MetalFaissError('INVALID_ARGUMENT', `expected a ${what} not already in this ${this.typeName}`);
+    this.#subs.push(index);
+  }
+
+  protected removeSub(index: Sub): void {
+    const i = this.#subs.indexOf(index);
+    if (i < 0) throw new MetalFaissError('INVALID_ARGUMENT', `expected a sub-index of this ${this.typeName} for removal`);
+    this.#subs.splice(i, 1);
+  }
+
+  protected checkNonEmpty(method: string): void {
+    if (this.#subs.length === 0) throw new MetalFaissError('INVALID_ARGUMENT', `expected at least one sub-index in the ${this.typeName} for ${method}, received none`);
+  }
+
+  get isTrained(): boolean {
+    return this.#subs.every((s) => s.isTrained);
+  }
+
+  trainSync(x: VectorsInput): void {
+    const m = asMatrix(x, this.d, { name: 'x', allowEmpty: false });
+    for (const s of this.#subs) s.trainSync(m.data);
+  }
+  async train(x: VectorsInput): Promise<void> {
+    const m = asMatrix(x, this.d, { name: 'x', allowEmpty: false });
+    await Promise.all(this.#subs.map((s) => s.train(m.data)));
+  }
+
+  reset(): void {
+    for (const s of this.#subs) s.reset();
+  }
+
+  memoryBytes(): number {
+    return this.#subs.reduce((t, s) => t + s.memoryBytes(), 0);
+  }
+
+  protected checkTrained(method: string): void {
+    this.checkNonEmpty(method);
+    if (!this.isTrained) throw new MetalFaissError('NOT_TRAINED', `expected trained sub-indexes for ${this.typeName}.${method}, received an untrained one (call train first)`);
+  }
+}
+
+/** Merges per-shard sorted top-k lists (FAISS's merge_tables): best first, ties to the lower shard. */
+export function mergeShardResults(
+  parts: readonly SearchResult[],
+  nq: number,
+  k: number,
+  similarity: boolean,
+  translations: readonly bigint[],
+): SearchResult {
+  const nshard = parts.length;
+  const distances = new Float32Array(nq * k);
+  const labels = new BigInt64Array(nq * k);
+  const ptr = new Int32Array(nshard);
+  const pad = similarity ? -Infinity : Infinity;
+  for (let q = 0; q < nq; q++) {
+    ptr.fill(0);
+    for (let j = 0; j < k; j++) {
+      let best = -1;
+      let bestD = 0;
+      for (let s = 0; s < nshard; s++) {
+        const p = ptr[s];
+        if (p >= k) continue;
+        const off = q * k + p;
+        if (parts[s].labels[off] < 0n) continue;
+        const dv = parts[s].distances[off];
+        if (best < 0 || (similarity ? dv > bestD : dv < bestD)) {
+          best = s;
+          bestD = dv;
+        }
+      }
+      const o = q * k + j;
+      if (best < 0) {
+        distances[o] = pad;
+        labels[o] = -1n;
+        continue;
+      }
+      const off = q * k + ptr[best]++;
+      distances[o] = bestD;
+      labels[o] = parts[best].labels[off] + translations[best];
+    }
+  }
+  return { distances, labels };
+}
+
+export interface IndexShardsOptions {
+  /**
+   * true (FAISS's default): add() numbers vectors 0..ntotal-1 across the
+   * shards in order (shard s's labels are offset by the sizes of shards
+   * before it), and only one add() of all vectors is allowed; false: ids
+   * are explicit (addWithIds) or sequential across calls, stored in the shards
+   */
+  successiveIds?: boolean;
+  metric?: MetricType;
+}
+
+export class IndexShards<Sub extends Index = Index> extends IndexCollection<Sub> {
+  readonly successiveIds: boolean;
+
+  constructor(d: number, options: IndexShardsOptions = {}) {
+    super(d, options.metric ?? MetricType.L2);
+    this.successiveIds = options.successiveIds ?? true;
+  }
+
+  /** Adds a shard (FAISS's add_shard); its d and metric must match. */
+  addShard(index: Sub): void {
+    this.addSub(index, 'shard');
+  }
+  removeShard(index: Sub): void {
+    this.removeSub(index);
+  }
+
+  get ntotal(): number {
+    return this.subIndexes.reduce((t, s) => t + s.ntotal, 0);
+  }
+
+  #plan(x: VectorsInput, ids: IdsInput | null, method: string): { data: Float32Array; n: number; ids: BigInt64Array | null } {
+    this.checkTrained(method);
+    const m = asMatrix(x, this.d, { name: 'x' });
+    if (ids !== null && this.successiveIds) {
+      throw new MetalFaissError('INVALID_ARGUMENT', 'expected add() without ids for IndexShards with successiveIds = true (it makes no sense to pass in ids and request them to be shifted)');
+    }
+    if (this.successiveIds && this.ntotal !== 0) {
+      throw new MetalFaissError('INVALID_ARGUMENT', 'expected an empty IndexShards for add (with successiveIds, only add() in a single pass is supported)');
+    }
+    let idArr = ids === null ? null : toIds(ids, m.rows);
+    if (!idArr && !this.successiveIds) {
+      idArr = new BigInt64Array(m.rows);
+      for (let i = 0; i < m.rows; i++) idArr[i] = BigInt(this.ntotal + i);
+    }
+    return { data: m.data, n: m.rows, ids: idArr };
+  }
+
+  #slices(n: number): Array<[number, number]> {
+    const ns = this.count;
+    return Array.from({ length: ns }, (_, s) => [Math.floor((s * n) / ns), Math.floor(((s + 1) * n) / ns)] as [number, number]);
+  }
+
+  #addPart(sub: Sub, data: Float32Array, ids: BigInt64Array | null, i0: number, i1: number): Promise<void> | void {
+    const part = data.subarray(i0 * this.d, i1 * this.d);
+    return ids ? sub.addWithIds(part, ids.subarray(i0, i1)) : sub.add(part);
+  }
+
+  addSync(x: VectorsInput): void {
+    const p = this.#plan(x, null, 'add');
+    this.#slices(p.n).forEach(([i0, i1], s) => {
+      const part = p.data.subarray(i0 * this.d, i1 * this.d);
+      if (p.ids) this.at(s).addWithIdsSync(part, p.ids.subarray(i0, i1));
+      else this.at(s).addSync(part);
+    });
+  }
+  async add(x: VectorsInput): Promise<void> {
+    const p = this.#plan(x, null, 'add');
+    await Promise.all(this.#slices(p.n).map(([i0, i1], s) => this.#addPart(this.at(s), p.data, p.ids, i0, i1)));
+  }
+
+  addWithIdsSync(x: VectorsInput, ids: IdsInput): void {
+    const p = this.#plan(x, ids, 'addWithIds');
+    this.#slices(p.n).forEach(([i0, i1], s) => this.at(s).addWithIdsSync(p.data.subarray(i0 * this.d, i1 * this.d), p.ids!.subarray(i0, i1)));
+  }
+  async addWithIds(x: VectorsInput, ids: IdsInput): Promise<void> {
+    const p = this.#plan(x, ids, 'addWithIds');
+    await Promise.all(this.#slices(p.n).map(([i0, i1], s) => this.#addPart(this.at(s), p.data, p.ids, i0, i1)));
+  }
+
+  #translations(): bigint[] {
+    const t: bigint[] = [];
+    let acc = 0n;
+    for (const s of this.subIndexes) {
+      t.push(this.successiveIds ? acc : 0n);
+      acc += BigInt(s.ntotal);
+    }
+    return t;
+  }
+
+  searchSync(xq: VectorsInput, k: number, params?: SearchParameters): SearchResult {
+    this.checkTrained('search');
+    checkK(k);
+    const q = asMatrix(xq, this.d, { name: 'xq' });
+    const translations = this.#translations();
+    const parts = this.subIndexes.map((s) => s.searchSync(q.data, k, params));
+    return mergeShardResults(parts, q.rows, k, this.metricType === 0, translations);
+  }
+
+  async search(xq: VectorsInput, k: number, params?: SearchParameters): Promise<SearchResult> {
+    this.checkTrained('search');
+    checkK(k);
+    const q = asMatrix(xq, this.d, { name: 'xq' });
+    const translations = this.#translations();
+    const parts = await Promise.all(this.subIndexes.map((s) => s.search(q.data, k, params)));
+    return mergeShardResults(parts, q.rows, k, this.metricType === 0, translations);
+  }
+
+  /** Removes ids from every shard (only without successiveIds: the shards hold the real ids). */
+  removeIds(sel: IDSelector | IdsInput): number {
+    if (this.successiveIds) throw this.unsupported('removeIds', 'with successiveIds the labels are positions across shards; removal would renumber them');
+    const selector = toSelector(sel);
+    return this.subIndexes.reduce((t, s) => t + s.removeIds(selector), 0);
+  }
+
+  /** With successiveIds: the vector at global position key. */
+  reconstruct(key: number | bigint): Float32Array {
+    if (!this.successiveIds) throw this.unsupported('reconstruct', 'without successiveIds the shards hold arbitrary ids; reconstruct from the shard that holds it');
+    let k = typeof key === 'bigint' ? Number(key) : key;
+    if (!Number.isInteger(k) || k < 0 || k >= this.ntotal) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer in [0, ${this.ntotal}) for key, received ${describeValue(key)}`);
+    }
+    for (const s of this.subIndexes) {
+      if (k < s.ntotal) return s.reconstruct(k);
+      k -= s.ntotal;
+    }
+    throw new MetalFaissError('NATIVE', 'IndexShards.reconstruct: key not found');
+  }
+}
+
+/**
+ * IndexReplicas (FAISS): every replica holds all vectors; a query batch is
+ * split evenly across the replicas, which search concurrently.
+ */
+export class IndexReplicas<Sub extends Index = Index> extends IndexCollection<Sub> {
+  constructor(d: number, options: { metric?: MetricType } = {}) {
+    super(d, options.metric ?? MetricType.L2);
+  }
+
+  /** Adds a replica (FAISS's add_replica); it must hold the same vectors as the others. */
+  addReplica(index: Sub): void {
+    if (this.count > 0 && index instanceof Index && index.ntotal !== this.at(0).ntotal) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected a replica holding ${this.at(0).ntotal} vectors (as the others), received ntotal = ${index.ntotal}`);
+    }
+    this.addSub(index, 'replica');
+  }
+  removeReplica(index: Sub): void {
+    this.removeSub(index);
+  }
+
+  get ntotal(): number {
+    return this.count === 0 ? 0 : this.at(0).ntotal;
+  }
+
+  addSync(x: VectorsInput): void {
+    this.checkTrained('add');
+    const m = asMatrix(x, this.d, { name: 'x' });
+    for (const s of this.subIndexes) s.addSync(m.data);
+  }
+  async add(x: VectorsInput): Promise<void> {
+    this.checkTrained('add');
+    const m = asMatrix(x, this.d, { name: 'x' });
+    await Promise.all(this.subIndexes.map((s) => s.add(m.data)));
+  }
+
+  addWithIdsSync(x: VectorsInput, ids: IdsInput): void {
+    this.checkTrained('addWithIds');
+    const m = asMatrix(x, this.d, { name: 'x' });
+    const idArr = toIds(ids, m.rows);
+    for (const s of this.subIndexes) s.addWithIdsSync(m.data, idArr);
+  }
+  async addWithIds(x: VectorsInput, ids: IdsInput): Promise<void> {
+    this.checkTrained('addWithIds');
+    const m = asMatrix(x, this.d, { name: 'x' });
+    const idArr = toIds(ids, m.rows);
+    await Promise.all(this.subIndexes.map((s) => s.addWithIds(m.data, idArr)));
+  }
+
+  #split(n: number): Array<[number, number]> {
+    const r = this.count;
+    return Array.from({ length: r }, (_, i) => [Math.floor((i * n) / r), Math.floor(((i + 1) * n) / r)] as [number, number]);
+  }
+
+  #gather(parts: Array<SearchResult | null>, slices: Array<[number, number]>, nq: number, k: number): SearchResult {
+    const distances = new Float32Array(nq * k);
+    const labels = new BigInt64Array(nq * k);
+    parts.forEach((p, i) => {
+      if (!p) return;
+      distances.set(p.distances, slices[i][0] * k);
+      labels.set(p.labels, slices[i][0] * k);
+    });
+    return { distances, labels };
+  }
+
+  searchSync(xq: VectorsInput, k: number, params?: SearchParameters): SearchResult {
+    this.checkTrained('search');
+    checkK(k);
+    const q = asMatrix(xq, this.d, { name: 'xq' });
+    const slices = this.#split(q.rows);
+    const parts = slices.map(([i0, i1], i) => (i1 > i0 ? this.at(i).searchSync(q.data.subarray(i0 * this.d, i1 * this.d), k, params) : null));
+    return this.#gather(parts, slices, q.rows, k);
+  }
+
+  async search(xq: VectorsInput, k: number, params?: SearchParameters): Promise<SearchResult> {
+    this.checkTrained('search');
+    checkK(k);
+    const q = asMatrix(xq, this.d, { name: 'xq' });
+    const slices = this.#split(q.rows);
+    const parts = await Promise.all(
+      slices.map(([i0, i1], i) => (i1 > i0 ? this.at(i).search(q.data.subarray(i0 * this.d, i1 * this.d), k, params) : Promise.resolve(null))),
+    );
+    return this.#gather(parts, slices, q.rows, k);
+  }
+
+  removeIds(sel: IDSelector | IdsInput): number {
+    this.checkNonEmpty('removeIds');
+    const selector = toSelector(sel);
+    const counts = this.subIndexes.map((s) => s.removeIds(selector));
+    return counts[0];
+  }
+
+  reconstruct(key: number | bigint): Float32Array {
+    this.checkNonEmpty('reconstruct');
+    return this.at(0).reconstruct(key);
+  }
+}
