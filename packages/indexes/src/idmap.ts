@@ -11,6 +11,7 @@ import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
 import { Index, type RangeSearchResult, type SearchParameters, type SearchResult } from './index-base';
 import { type IDSelector, toSelector } from './selector';
 import { type IdsInput, toId, toIds } from './validate';
+import { type AsyncOptions, signalOf, throwIfAborted } from './abort';
 
 let adopting = false;
 
@@ -70,8 +71,8 @@ export class IndexIDMap<Sub extends Index = Index> extends Index {
   trainSync(x: VectorsInput): void {
     this.index.trainSync(x);
   }
-  async train(x: VectorsInput): Promise<void> {
-    await this.index.train(x);
+  async train(x: VectorsInput, options?: AsyncOptions): Promise<void> {
+    await this.index.train(x, options);
   }
 
   addSync(_x: VectorsInput): void {
@@ -86,12 +87,55 @@ export class IndexIDMap<Sub extends Index = Index> extends Index {
     this.#append(idArr);
   }
 
-  async addWithIds(x: VectorsInput, ids: IdsInput): Promise<void> {
+  /**
+   * Async adds run one at a time in call order. Each writes its ids into the
+   * table past the committed count *before* the wrapped index adds the
+   * vectors, so a search that starts once the vectors are visible always
+   * finds their ids (the wrapped index may make them visible before this
+   * method resumes). An abort or a failure leaves the index as it was.
+   */
+  async addWithIds(x: VectorsInput, ids: IdsInput, options?: AsyncOptions): Promise<void> {
+    const method = `${this.typeName}.addWithIds`;
+    const signal = signalOf(options, method);
+    throwIfAborted(signal, method);
     const m = asMatrix(x, this.d, { name: 'x' });
     const idArr = toIds(ids, m.rows);
-    this.beforeAdd(idArr);
-    await this.index.add(m.data);
-    this.#append(idArr);
+    const turn = this.#queue.then(async () => {
+      throwIfAborted(signal, method);
+      this.beforeAdd(idArr);
+      this.#stage(idArr);
+      await this.index.add(m.data, options); // an abort rejects here, before any id is committed
+      this.#commit(idArr);
+    });
+    this.#queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  #queue: Promise<void> = Promise.resolve();
+
+  /** Writes ids at positions [n, n + ids.length) without committing them (copy-on-grow). */
+  #stage(ids: BigInt64Array): void {
+    const need = this.#n + ids.length;
+    if (need > this.#ids.length) {
+      const next = new BigInt64Array(Math.max(need, this.#ids.length * 2));
+      next.set(this.#ids.subarray(0, this.#n));
+      this.#ids = next;
+    }
+    this.#ids.set(ids, this.#n);
+  }
+
+  /** Commits staged ids once the wrapped index holds their vectors. */
+  #commit(ids: BigInt64Array): void {
+    const inner = this.index.ntotal;
+    if (inner === this.#n + ids.length) {
+      this.#append(ids);
+    } else if (inner !== this.#n) {
+      throw new MetalFaissError(
+        'NATIVE',
+        `${this.typeName}.addWithIds: the wrapped index holds ${inner} vectors, expected ${this.#n + ids.length} (${this.#n} + ${ids.length} added); ` +
+          'it was mutated directly while the add ran',
+      );
+    } // else: reset (or emptied) while the add ran, after the vectors landed: nothing to commit
   }
 
   /** Hook for IDMap2 (duplicate checks); throws to refuse the add. */

@@ -19,6 +19,7 @@ import { type VectorsInput } from '@metalfaiss/linalg';
 import { type MetricType, metricName } from './metric';
 import type { IDSelector } from './selector';
 import type { IdsInput } from './validate';
+import { type AsyncOptions, signalOf, throwIfAborted } from './abort';
 
 export interface SearchResult {
   /** nq * k distances (squared L2) or similarities (inner product), best first per query */
@@ -71,19 +72,27 @@ export abstract class Index {
   trainSync(_x: VectorsInput): void {
     throw this.unsupported('train');
   }
-  async train(x: VectorsInput): Promise<void> {
+  /**
+   * Trains off the event loop where the index can. `options.signal` aborts it:
+   * the promise rejects with ABORTED and the index is left as it was.
+   */
+  async train(x: VectorsInput, options?: AsyncOptions): Promise<void> {
+    throwIfAborted(signalOf(options, `${this.typeName}.train`), `${this.typeName}.train`);
     this.trainSync(x);
   }
 
   abstract addSync(x: VectorsInput): void;
-  async add(x: VectorsInput): Promise<void> {
+  /** Adds n * d vectors; `options.signal` aborts it (ABORTED, index unchanged). */
+  async add(x: VectorsInput, options?: AsyncOptions): Promise<void> {
+    throwIfAborted(signalOf(options, `${this.typeName}.add`), `${this.typeName}.add`);
     this.addSync(x);
   }
 
   addWithIdsSync(_x: VectorsInput, _ids: IdsInput): void {
     throw this.unsupported('addWithIds', 'this index numbers vectors by position; wrap it in an IndexIDMap to add with ids');
   }
-  async addWithIds(x: VectorsInput, ids: IdsInput): Promise<void> {
+  async addWithIds(x: VectorsInput, ids: IdsInput, options?: AsyncOptions): Promise<void> {
+    throwIfAborted(signalOf(options, `${this.typeName}.addWithIds`), `${this.typeName}.addWithIds`);
     this.addWithIdsSync(x, ids);
   }
 

@@ -1,6 +1,8 @@
 export { MetalFaissError, invalidArgument, describeValue } from './errors';
 export type { MetalFaissErrorCode } from './errors';
 export { Index } from './index-base';
+export { signalOf, throwIfAborted, abortedError, yieldToEventLoop } from './abort';
+export type { AsyncOptions } from './abort';
 export type { SearchResult, RangeSearchResult, SearchParameters } from './index-base';
 export { MetricType, parseMetric, metricName, isSimilarity } from './metric';
 export type { MetricInput } from './metric';
