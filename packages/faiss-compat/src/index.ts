@@ -26,3 +26,18 @@ export { wrapIndex, wrapObject, registerWrapper } from './wrap';
 import './io/flat';
 export { IDSelectorRange, IDSelectorBatch, MetalFaissError } from '@metalfaiss/indexes';
 export type { IDSelector } from '@metalfaiss/indexes';
+export {
+  VectorTransform,
+  LinearTransform,
+  RandomRotationMatrix,
+  PCAMatrix,
+  ITQMatrix,
+  ITQTransform,
+  NormalizationTransform,
+  CenteringTransform,
+  RemapDimensionsTransform,
+  downcast_VectorTransform,
+  vector_to_array,
+} from './transforms';
+export { IndexPreTransform, IndexRefine, IndexRefineFlat, IndexShards, IndexReplicas } from './meta';
+import './io/composite';

@@ -113,7 +113,11 @@ export class LinearTransform extends VectorTransform {
       }
       bias = b instanceof Float32Array ? b : Float32Array.from(b);
     } else if (b && b.length !== 0) {
-      throw new MetalFaissError('INVALID_ARGUMENT', `expected no bias for a LinearTransform built with haveBias = false, received ${describeValue(b)}`);
+      // FAISS keeps (and writes) a bias vector even when it does not apply it (a PCA without bias)
+      if (b.length !== this.dOut) {
+        throw new MetalFaissError('DIMENSION_MISMATCH', `expected 0 or ${this.dOut} values for the (unused) bias b, received ${describeValue(b)}`);
+      }
+      bias = b instanceof Float32Array ? b : Float32Array.from(b);
     }
     for (let i = 0; i < a.length; i++) {
       if (!Number.isFinite(a[i])) throw new MetalFaissError('INVALID_ARGUMENT', `expected finite values in A, received ${a[i]} at index ${i}`);

@@ -1,0 +1,143 @@
+/**
+ * FAISS's composite indexes under their Python names: IndexPreTransform,
+ * IndexRefine / IndexRefineFlat, IndexShards, IndexReplicas. Sub-indexes and
+ * transforms are reachable as compat objects (`index.index`, `index.chain`,
+ * `refine.base_index`, `shards.at(i)`).
+ */
+import * as ix from '@metalfaiss/indexes';
+import type { VectorsInput } from '@metalfaiss/linalg';
+import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
+import { Index } from './base';
+import { VectorTransform, wrapTransform } from './transforms';
+import { registerWrapper, wrapIndex } from './wrap';
+
+const wrappers = new WeakMap<object, Index>();
+
+/** The compat object of an index object, stable across calls. */
+export function compatOf(impl: ix.Index): Index {
+  let w = wrappers.get(impl);
+  if (!w) {
+    w = wrapIndex(impl);
+    wrappers.set(impl, w);
+  }
+  return w;
+}
+
+function implOfIndex(x: unknown, what: string): ix.Index {
+  const impl = (x as { impl?: unknown } | null)?.impl;
+  if (!(impl instanceof ix.Index)) throw new MetalFaissError('INVALID_ARGUMENT', `expected a faiss-compat index for ${what}, received ${describeValue(x)}`);
+  wrappers.set(impl, x as Index);
+  return impl;
+}
+
+function implOfTransform(x: unknown, what: string): ix.VectorTransform {
+  const impl = (x as { impl?: unknown } | null)?.impl;
+  if (!(impl instanceof ix.VectorTransform)) throw new MetalFaissError('INVALID_ARGUMENT', `expected a faiss-compat VectorTransform for ${what}, received ${describeValue(x)}`);
+  return impl;
+}
+
+export class IndexPreTransform extends Index<ix.IndexPreTransform> {
+  /** `faiss.IndexPreTransform(index)` or `faiss.IndexPreTransform(ltrans, index)` */
+  constructor(a: VectorTransform | Index, b?: Index) {
+    if (b === undefined) super(new ix.IndexPreTransform([], implOfIndex(a, 'IndexPreTransform(index)')));
+    else super(new ix.IndexPreTransform([implOfTransform(a, 'IndexPreTransform(ltrans, index)')], implOfIndex(b, 'IndexPreTransform(ltrans, index)')));
+  }
+  get index(): Index {
+    return compatOf(this.impl.index);
+  }
+  /** the transforms, in order (FAISS's `chain`; `chain.at(i)` works as in Python) */
+  get chain(): VectorTransform[] {
+    return this.impl.chain.map(wrapTransform);
+  }
+  prepend_transform(ltrans: VectorTransform): void {
+    this.impl.prependTransform(implOfTransform(ltrans, 'prepend_transform'));
+  }
+  /** the vectors after the chain (FAISS's apply_chain), n * index.d values */
+  apply_chain(x: VectorsInput): Float32Array {
+    return this.impl.applyChainSync(x);
+  }
+  reverse_chain(xt: Float32Array): Float32Array {
+    return this.impl.reverseChain(xt);
+  }
+}
+
+export class IndexRefine<T extends ix.IndexRefine = ix.IndexRefine> extends Index<T> {
+  /** `faiss.IndexRefine(base_index, refine_index)` */
+  constructor(base_index: Index | T, refine_index?: Index) {
+    super(base_index instanceof ix.IndexRefine ? base_index : (new ix.IndexRefine(implOfIndex(base_index, 'base_index'), implOfIndex(refine_index, 'refine_index')) as T));
+  }
+  get base_index(): Index {
+    return compatOf(this.impl.baseIndex);
+  }
+  get refine_index(): Index {
+    return compatOf(this.impl.refineIndex);
+  }
+  get k_factor(): number {
+    return this.impl.kFactor;
+  }
+  set k_factor(v: number) {
+    if (typeof v !== 'number' || !(v >= 1)) throw new MetalFaissError('INVALID_ARGUMENT', `expected a number >= 1 for k_factor, received ${describeValue(v)}`);
+    this.impl.kFactor = v;
+  }
+}
+
+export class IndexRefineFlat extends IndexRefine<ix.IndexRefineFlat> {
+  /** `faiss.IndexRefineFlat(base_index)` or `faiss.IndexRefineFlat(base_index, xb)` (xb: the vectors already in base_index) */
+  constructor(base_index: Index, xb?: VectorsInput) {
+    const base = implOfIndex(base_index, 'IndexRefineFlat(base_index)');
+    if (xb === undefined) {
+      super(new ix.IndexRefineFlat(base));
+    } else {
+      const flat = new ix.IndexFlat(base.d, { metric: base.metricType });
+      flat.addSync(xb);
+      super(ix.IndexRefineFlat.fromParts(base, flat, 1) as ix.IndexRefineFlat);
+    }
+  }
+}
+
+export class IndexShards extends Index<ix.IndexShards> {
+  /** `faiss.IndexShards(d, threaded=False, successive_ids=True)`; sub-index calls always run concurrently in the async forms */
+  constructor(d: number, _threaded = false, successive_ids = true) {
+    super(new ix.IndexShards(d, { successiveIds: successive_ids }));
+  }
+  add_shard(index: Index): void {
+    this.impl.addShard(implOfIndex(index, 'add_shard'));
+  }
+  remove_shard(index: Index): void {
+    this.impl.removeShard(implOfIndex(index, 'remove_shard'));
+  }
+  count(): number {
+    return this.impl.count;
+  }
+  at(i: number): Index {
+    return compatOf(this.impl.at(i));
+  }
+  get successive_ids(): boolean {
+    return this.impl.successiveIds;
+  }
+}
+
+export class IndexReplicas extends Index<ix.IndexReplicas> {
+  /** `faiss.IndexReplicas(d, threaded=True)` */
+  constructor(d: number, _threaded = true) {
+    super(new ix.IndexReplicas(d));
+  }
+  add_replica(index: Index): void {
+    this.impl.addReplica(implOfIndex(index, 'add_replica'));
+  }
+  remove_replica(index: Index): void {
+    this.impl.removeReplica(implOfIndex(index, 'remove_replica'));
+  }
+  count(): number {
+    return this.impl.count;
+  }
+  at(i: number): Index {
+    return compatOf(this.impl.at(i));
+  }
+}
+
+registerWrapper(ix.IndexPreTransform, IndexPreTransform);
+registerWrapper(ix.IndexRefine, IndexRefine);
+registerWrapper(ix.IndexRefineFlat, IndexRefineFlat);
+registerWrapper(ix.IndexShards, IndexShards);
+registerWrapper(ix.IndexReplicas, IndexReplicas);
