@@ -13,6 +13,7 @@ export { IDSelectorRange, IDSelectorBatch, toSelector } from './selector';
 export type { IDSelector } from './selector';
 export { toIds, toId, checkK, checkDimension } from './validate';
 export type { IdsInput } from './validate';
+export * from './sq/index';
 export { VectorTransform, LinearTransform } from './transforms/vector-transform';
 export { RandomRotationMatrix, randomRotation } from './transforms/random-rotation';
 export { PCAMatrix } from './transforms/pca';
