@@ -190,3 +190,57 @@ describe('IndexReplicas', () => {
     expect(reps.ntotal).toBe(1998);
   });
 });
+
+describe('abort and failure leave composites unchanged', () => {
+  it('IndexPreTransform.train restores transforms it trained when aborted or failing', async () => {
+    const pca = new PCAMatrix(d, 8);
+    const index = new IndexPreTransform(pca, new IndexFlatL2(8));
+    const ac = new AbortController();
+    ac.abort();
+    await expect(index.train(xb, { signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(pca.isTrained).toBe(false);
+    class FailingFlat extends IndexFlatL2 {
+      get isTrained(): boolean {
+        return false;
+      }
+      trainSync(): void {
+        throw new MetalFaissError('INVALID_ARGUMENT', 'boom');
+      }
+    }
+    const pca2 = new PCAMatrix(d, 8);
+    const failing = new IndexPreTransform(pca2, new FailingFlat(8));
+    await expect(failing.train(xb)).rejects.toThrow(/boom/);
+    expect(pca2.isTrained).toBe(false);
+    expect(() => failing.trainSync(xb)).toThrow(/boom/);
+    expect(pca2.isTrained).toBe(false);
+    expect(pca2.A.length).toBe(0);
+  });
+
+  it('IndexShards and IndexReplicas roll back the sub-indexes that added when one fails', async () => {
+    class FailingAdd extends IndexFlatL2 {
+      async add(): Promise<void> {
+        throw new MetalFaissError('INVALID_ARGUMENT', 'add failed');
+      }
+    }
+    const shards = new IndexShards<IndexFlat>(d);
+    shards.addShard(new IndexFlatL2(d));
+    shards.addShard(new FailingAdd(d));
+    await expect(shards.add(xb)).rejects.toThrow(/add failed/);
+    expect(shards.ntotal).toBe(0);
+    const reps = new IndexReplicas<IndexFlat>(d);
+    reps.addReplica(new IndexFlatL2(d));
+    reps.addReplica(new IndexFlatL2(d));
+    await reps.add(xb.subarray(0, 100 * d));
+    expect(() => reps.addReplica(new FailingAdd(d))).toThrow(/holding 100 vectors/);
+    expect(reps.count).toBe(2);
+    const reps2 = new IndexReplicas<IndexFlat>(d);
+    reps2.addReplica(new IndexFlatL2(d));
+    reps2.addReplica(new FailingAdd(d));
+    await expect(reps2.add(xb.subarray(0, 50 * d))).rejects.toThrow(/add failed/);
+    expect(reps2.at(0).ntotal).toBe(0);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(reps.add(xb, { signal: ac.signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(reps.ntotal).toBe(100);
+  });
+});

@@ -6,6 +6,7 @@
  */
 import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
+import { type AsyncOptions, signalOf, throwIfAborted } from '../abort';
 import { Index, type RangeSearchResult, type SearchParameters, type SearchResult } from '../index-base';
 import type { IDSelector } from '../selector';
 import type { IdsInput } from '../validate';
@@ -92,28 +93,54 @@ export class IndexPreTransform<Sub extends Index = Index> extends Index {
   trainSync(x: VectorsInput): void {
     let cur = asMatrix(x, this.d, { name: 'x', allowEmpty: false }).data;
     const last = this.#lastUntrained();
-    for (let i = 0; i <= last; i++) {
-      if (i < this.chain.length) {
-        if (!this.chain[i].isTrained) this.chain[i].trainSync(cur);
-      } else {
-        this.index.trainSync(cur);
+    const undo: Array<() => void> = [];
+    try {
+      for (let i = 0; i <= last; i++) {
+        if (i < this.chain.length) {
+          if (!this.chain[i].isTrained) {
+            undo.push(this.chain[i].captureState());
+            this.chain[i].trainSync(cur);
+          }
+        } else {
+          this.index.trainSync(cur);
+        }
+        if (i === last) break;
+        cur = this.chain[i].applySync(cur);
       }
-      if (i === last) break;
-      cur = this.chain[i].applySync(cur);
+    } catch (e) {
+      for (const u of undo.reverse()) u(); // a failed train leaves the chain as it was
+      throw e;
     }
   }
 
-  async train(x: VectorsInput): Promise<void> {
+  /**
+   * Trains the untrained transforms in order, each on the output of the
+   * previous ones, then the inner index. `options.signal` aborts it; on abort
+   * or failure the transforms trained by this call are restored.
+   */
+  async train(x: VectorsInput, options?: AsyncOptions): Promise<void> {
+    const method = 'IndexPreTransform.train';
+    const signal = signalOf(options, method);
     let cur = asMatrix(x, this.d, { name: 'x', allowEmpty: false }).data;
     const last = this.#lastUntrained();
-    for (let i = 0; i <= last; i++) {
-      if (i < this.chain.length) {
-        if (!this.chain[i].isTrained) await this.chain[i].train(cur);
-      } else {
-        await this.index.train(cur);
+    const undo: Array<() => void> = [];
+    try {
+      for (let i = 0; i <= last; i++) {
+        throwIfAborted(signal, method);
+        if (i < this.chain.length) {
+          if (!this.chain[i].isTrained) {
+            undo.push(this.chain[i].captureState());
+            await this.chain[i].train(cur);
+          }
+        } else {
+          await this.index.train(cur, options);
+        }
+        if (i === last) break;
+        cur = await this.chain[i].apply(cur);
       }
-      if (i === last) break;
-      cur = await this.chain[i].apply(cur);
+    } catch (e) {
+      for (const u of undo.reverse()) u();
+      throw e;
     }
   }
 
@@ -127,18 +154,20 @@ export class IndexPreTransform<Sub extends Index = Index> extends Index {
     this.#checkTrained('add');
     this.index.addSync(this.applyChainSync(x));
   }
-  async add(x: VectorsInput): Promise<void> {
+  async add(x: VectorsInput, options?: AsyncOptions): Promise<void> {
     this.#checkTrained('add');
-    await this.index.add(await this.applyChain(x));
+    throwIfAborted(signalOf(options, 'IndexPreTransform.add'), 'IndexPreTransform.add');
+    await this.index.add(await this.applyChain(x), options);
   }
 
   addWithIdsSync(x: VectorsInput, ids: IdsInput): void {
     this.#checkTrained('addWithIds');
     this.index.addWithIdsSync(this.applyChainSync(x), ids);
   }
-  async addWithIds(x: VectorsInput, ids: IdsInput): Promise<void> {
+  async addWithIds(x: VectorsInput, ids: IdsInput, options?: AsyncOptions): Promise<void> {
     this.#checkTrained('addWithIds');
-    await this.index.addWithIds(await this.applyChain(x), ids);
+    throwIfAborted(signalOf(options, 'IndexPreTransform.addWithIds'), 'IndexPreTransform.addWithIds');
+    await this.index.addWithIds(await this.applyChain(x), ids, options);
   }
 
   searchSync(xq: VectorsInput, k: number, params?: SearchParameters): SearchResult {

@@ -7,6 +7,7 @@
 import { METRIC_L2, MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
 import { IndexFlat } from '../flat';
+import { type AsyncOptions, signalOf, throwIfAborted } from '../abort';
 import { Index, type SearchParameters, type SearchResult } from '../index-base';
 import { checkK, checkResultSize, type IdsInput } from '../validate';
 
@@ -69,10 +70,10 @@ export class IndexRefine<Base extends Index = Index, Refine extends Index = Inde
     this.baseIndex.trainSync(m.data);
     if (!this.refineIndex.isTrained) this.refineIndex.trainSync(m.data);
   }
-  async train(x: VectorsInput): Promise<void> {
+  async train(x: VectorsInput, options?: AsyncOptions): Promise<void> {
     const m = asMatrix(x, this.d, { name: 'x', allowEmpty: false });
-    await this.baseIndex.train(m.data);
-    if (!this.refineIndex.isTrained) await this.refineIndex.train(m.data);
+    await this.baseIndex.train(m.data, options);
+    if (!this.refineIndex.isTrained) await this.refineIndex.train(m.data, options);
   }
 
   #checkTrained(method: string): void {
@@ -85,10 +86,15 @@ export class IndexRefine<Base extends Index = Index, Refine extends Index = Inde
     this.baseIndex.addSync(m.data);
     this.refineIndex.addSync(m.data);
   }
-  async add(x: VectorsInput): Promise<void> {
+  /**
+   * `options.signal` can abort the base index's add; once that has committed
+   * the refine index's add runs to completion, so the two never diverge.
+   */
+  async add(x: VectorsInput, options?: AsyncOptions): Promise<void> {
     this.#checkTrained('add');
+    throwIfAborted(signalOf(options, `${this.typeName}.add`), `${this.typeName}.add`);
     const m = asMatrix(x, this.d, { name: 'x' });
-    await this.baseIndex.add(m.data);
+    await this.baseIndex.add(m.data, options);
     await this.refineIndex.add(m.data);
   }
 

@@ -8,7 +8,9 @@
  */
 import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
+import { type AsyncOptions, signalOf, throwIfAborted } from '../abort';
 import { Index, type SearchParameters, type SearchResult } from '../index-base';
+import { IDSelectorBatch, IDSelectorRange } from '../selector';
 import { MetricType } from '../metric';
 import { type IDSelector, toSelector } from '../selector';
 import { checkDimension, checkK, type IdsInput, toIds } from '../validate';
@@ -68,9 +70,29 @@ abstract class IndexCollection<Sub extends Index> extends Index {
     const m = asMatrix(x, this.d, { name: 'x', allowEmpty: false });
     for (const s of this.#subs) s.trainSync(m.data);
   }
-  async train(x: VectorsInput): Promise<void> {
+  /** Trains the sub-indexes one after another (an abort then leaves the untrained ones untouched). */
+  async train(x: VectorsInput, options?: AsyncOptions): Promise<void> {
+    const method = `${this.typeName}.train`;
+    const signal = signalOf(options, method);
     const m = asMatrix(x, this.d, { name: 'x', allowEmpty: false });
-    await Promise.all(this.#subs.map((s) => s.train(m.data)));
+    for (const s of this.#subs) {
+      throwIfAborted(signal, method);
+      await s.train(m.data, options);
+    }
+  }
+
+  /**
+   * Runs one call per sub-index concurrently; if any fails, the sub-indexes
+   * whose call succeeded are rolled back with `undo`, then the first error is thrown.
+   */
+  protected async fanOut(calls: Array<(() => Promise<void>) | null>, undo: (i: number) => void): Promise<void> {
+    const results = await Promise.allSettled(calls.map((c) => (c ? c() : Promise.resolve())));
+    const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+    if (!failed) return;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled' && calls[i]) undo(i);
+    });
+    throw failed.reason;
   }
 
   reset(): void {
@@ -183,9 +205,9 @@ export class IndexShards<Sub extends Index = Index> extends IndexCollection<Sub>
     return Array.from({ length: ns }, (_, s) => [Math.floor((s * n) / ns), Math.floor(((s + 1) * n) / ns)] as [number, number]);
   }
 
-  #addPart(sub: Sub, data: Float32Array, ids: BigInt64Array | null, i0: number, i1: number): Promise<void> | void {
+  #addPart(sub: Sub, data: Float32Array, ids: BigInt64Array | null, i0: number, i1: number, options?: AsyncOptions): Promise<void> {
     const part = data.subarray(i0 * this.d, i1 * this.d);
-    return ids ? sub.addWithIds(part, ids.subarray(i0, i1)) : sub.add(part);
+    return ids ? sub.addWithIds(part, ids.subarray(i0, i1), options) : sub.add(part, options);
   }
 
   addSync(x: VectorsInput): void {
@@ -196,18 +218,35 @@ export class IndexShards<Sub extends Index = Index> extends IndexCollection<Sub>
       else this.at(s).addSync(part);
     });
   }
-  async add(x: VectorsInput): Promise<void> {
+  async add(x: VectorsInput, options?: AsyncOptions): Promise<void> {
     const p = this.#plan(x, null, 'add');
-    await Promise.all(this.#slices(p.n).map(([i0, i1], s) => this.#addPart(this.at(s), p.data, p.ids, i0, i1)));
+    throwIfAborted(signalOf(options, 'IndexShards.add'), 'IndexShards.add');
+    await this.#addAll(p, options);
+  }
+
+  /** Concurrent per-shard adds; on failure or abort the shards that did add are rolled back. */
+  #addAll(p: { data: Float32Array; n: number; ids: BigInt64Array | null }, options?: AsyncOptions): Promise<void> {
+    const slices = this.#slices(p.n);
+    const before = this.subIndexes.map((s) => s.ntotal);
+    return this.fanOut(
+      slices.map(([i0, i1], s) => (i1 > i0 ? () => this.#addPart(this.at(s), p.data, p.ids, i0, i1, options) as Promise<void> : null)),
+      (s) => {
+        const sub = this.at(s);
+        if (p.ids) sub.removeIds(new IDSelectorBatch(p.ids.subarray(slices[s][0], slices[s][1])));
+        else if (before[s] === 0) sub.reset();
+        else sub.removeIds(new IDSelectorRange(before[s], sub.ntotal));
+      },
+    );
   }
 
   addWithIdsSync(x: VectorsInput, ids: IdsInput): void {
     const p = this.#plan(x, ids, 'addWithIds');
     this.#slices(p.n).forEach(([i0, i1], s) => this.at(s).addWithIdsSync(p.data.subarray(i0 * this.d, i1 * this.d), p.ids!.subarray(i0, i1)));
   }
-  async addWithIds(x: VectorsInput, ids: IdsInput): Promise<void> {
+  async addWithIds(x: VectorsInput, ids: IdsInput, options?: AsyncOptions): Promise<void> {
     const p = this.#plan(x, ids, 'addWithIds');
-    await Promise.all(this.#slices(p.n).map(([i0, i1], s) => this.#addPart(this.at(s), p.data, p.ids, i0, i1)));
+    throwIfAborted(signalOf(options, 'IndexShards.addWithIds'), 'IndexShards.addWithIds');
+    await this.#addAll(p, options);
   }
 
   #translations(): bigint[] {
@@ -289,10 +328,20 @@ export class IndexReplicas<Sub extends Index = Index> extends IndexCollection<Su
     const m = asMatrix(x, this.d, { name: 'x' });
     for (const s of this.subIndexes) s.addSync(m.data);
   }
-  async add(x: VectorsInput): Promise<void> {
+  /** Adds to every replica concurrently; on failure or abort the replicas that added are rolled back. */
+  async add(x: VectorsInput, options?: AsyncOptions): Promise<void> {
     this.checkTrained('add');
+    throwIfAborted(signalOf(options, 'IndexReplicas.add'), 'IndexReplicas.add');
     const m = asMatrix(x, this.d, { name: 'x' });
-    await Promise.all(this.subIndexes.map((s) => s.add(m.data)));
+    const n0 = this.ntotal;
+    await this.fanOut(
+      this.subIndexes.map((s) => () => s.add(m.data, options)),
+      (i) => {
+        const s = this.at(i);
+        if (n0 === 0) s.reset();
+        else s.removeIds(new IDSelectorRange(n0, s.ntotal));
+      },
+    );
   }
 
   addWithIdsSync(x: VectorsInput, ids: IdsInput): void {
@@ -301,11 +350,15 @@ export class IndexReplicas<Sub extends Index = Index> extends IndexCollection<Su
     const idArr = toIds(ids, m.rows);
     for (const s of this.subIndexes) s.addWithIdsSync(m.data, idArr);
   }
-  async addWithIds(x: VectorsInput, ids: IdsInput): Promise<void> {
+  async addWithIds(x: VectorsInput, ids: IdsInput, options?: AsyncOptions): Promise<void> {
     this.checkTrained('addWithIds');
+    throwIfAborted(signalOf(options, 'IndexReplicas.addWithIds'), 'IndexReplicas.addWithIds');
     const m = asMatrix(x, this.d, { name: 'x' });
     const idArr = toIds(ids, m.rows);
-    await Promise.all(this.subIndexes.map((s) => s.addWithIds(m.data, idArr)));
+    await this.fanOut(
+      this.subIndexes.map((s) => () => s.addWithIds(m.data, idArr, options)),
+      (i) => this.at(i).removeIds(new IDSelectorBatch(idArr)),
+    );
   }
 
   #split(n: number): Array<[number, number]> {

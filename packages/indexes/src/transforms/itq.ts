@@ -149,4 +149,13 @@ export class ITQTransform extends VectorTransform {
   memoryBytes(): number {
     return this.mean.length * 4 + this.itq.memoryBytes() + this.pcaThenItq.memoryBytes();
   }
+
+  captureState(): () => void {
+    const restores = [super.captureState(), this.itq.captureState(), this.pcaThenItq.captureState()];
+    const trained = this.#trained;
+    return () => {
+      for (const r of restores) r();
+      this.#trained = trained;
+    };
+  }
 }

@@ -68,6 +68,17 @@ export abstract class VectorTransform {
 
   /** Bytes of the transform's parameters. */
   abstract memoryBytes(): number;
+
+  /**
+   * A function that restores the transform's current parameters (used to
+   * undo a training step when a composite operation fails or is aborted).
+   */
+  captureState(): () => void {
+    const snapshot = { ...this } as Record<string, unknown>;
+    return () => {
+      Object.assign(this, snapshot);
+    };
+  }
 }
 
 /**
@@ -196,5 +207,14 @@ export class LinearTransform extends VectorTransform {
 
   memoryBytes(): number {
     return (this.A.length + this.b.length) * 4;
+  }
+
+  captureState(): () => void {
+    const restore = super.captureState();
+    const trained = this.#trained;
+    return () => {
+      restore();
+      this.#trained = trained;
+    };
   }
 }
