@@ -119,3 +119,26 @@ export interface KernelBackend {
   getNumThreads(): number;
   info(): BackendInfo;
 }
+
+/**
+ * Graph (HNSW) and binary (Hamming) kernels, a separate contract from
+ * KernelBackend (argument types: ./hnsw-types.ts, ./hamming-types.ts).
+ * Implemented by the native addon and by the plain-TypeScript reference.
+ */
+export interface GraphKernels {
+  readonly name: 'native' | 'reference';
+  /** the popcount level of the Hamming kernels */
+  simd(): string;
+  hammingKnn(args: import('./hamming-types').HammingKnnArgs): void;
+  hammingKnnAsync(args: import('./hamming-types').HammingKnnArgs): Promise<void>;
+  hammingRangeSearch(args: import('./hamming-types').HammingRangeArgs): import('./hamming-types').HammingRangeOutput;
+  hammingRangeSearchAsync(args: import('./hamming-types').HammingRangeArgs): Promise<import('./hamming-types').HammingRangeOutput>;
+  hammingPairwise(args: import('./hamming-types').HammingPairwiseArgs): void;
+  hammingPairwiseAsync(args: import('./hamming-types').HammingPairwiseArgs): Promise<void>;
+  hnswSearch(args: import('./hnsw-types').HnswSearchArgs): void;
+  hnswSearchAsync(args: import('./hnsw-types').HnswSearchArgs): Promise<void>;
+  hnswRangeSearch(args: import('./hnsw-types').HnswRangeArgs): RangeSearchOutput;
+  hnswRangeSearchAsync(args: import('./hnsw-types').HnswRangeArgs): Promise<RangeSearchOutput>;
+  hnswAdd(args: import('./hnsw-types').HnswAddArgs): import('./hnsw-types').HnswAddResult;
+  hnswAddAsync(args: import('./hnsw-types').HnswAddArgs): Promise<import('./hnsw-types').HnswAddResult>;
+}

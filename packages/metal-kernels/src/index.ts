@@ -24,6 +24,8 @@ import { referenceBackend, setReferenceLoadError } from './reference/index';
 export * from './errors';
 export * from './backend';
 export { referenceBackend };
+export * from './hnsw';
+export * from './hamming';
 export { denseKernels } from './dense';
 export type { DenseKernels } from './dense';
 export * from './sq';

@@ -1,0 +1,549 @@
+// N-API bindings of the graph (HNSW) and binary (Hamming) kernels: argument
+// and size checks, sync calls, and AsyncWorker + Promise forms whose inputs
+// and outputs stay pinned until the worker is done. Registered from addon.cc
+// through register_hnsw_hamming_bindings().
+#include "hnsw-bindings.h"
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hamming.h"
+#include "hnsw.h"
+
+namespace mk {
+namespace {
+
+constexpr int64_t kMaxSafe = 9007199254740991LL;  // 2^53 - 1
+constexpr int kMaxSlotsPerLevel = 1024;           // neighbours per list (2M at level 0): M <= 512
+
+struct Args {
+  const Napi::CallbackInfo& info;
+  const char* fn;
+  std::vector<Napi::Value> keep;  // typed arrays to pin for async calls
+
+  [[noreturn]] void fail(const std::string& msg, bool range = false) const {
+    std::string m = std::string(fn) + ": " + msg;
+    if (range) throw Napi::RangeError::New(info.Env(), m);
+    throw Napi::TypeError::New(info.Env(), m);
+  }
+
+  Napi::Value arg(size_t i) const { return i < info.Length() ? info[i] : info.Env().Undefined(); }
+
+  int64_t integer(Napi::Value v, const std::string& name, int64_t min, int64_t max = kMaxSafe) const {
+    if (!v.IsNumber()) fail("expected a number for " + name);
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || d != std::floor(d))
+      fail("expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "] for " + name, true);
+    return static_cast<int64_t>(d);
+  }
+
+  bool boolean(Napi::Value v, const std::string& name) const {
+    if (!v.IsBoolean()) fail("expected a boolean for " + name);
+    return v.As<Napi::Boolean>().Value();
+  }
+
+  double number(Napi::Value v, const std::string& name) const {
+    if (!v.IsNumber()) fail("expected a number for " + name);
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (d != d) fail("expected a number (not NaN) for " + name, true);
+    return d;
+  }
+
+  // A typed array of the given type with at least `min_elements` (exactly, if exact).
+  template <typename T>
+  T* array(Napi::Value v, const std::string& name, napi_typedarray_type type, const char* type_name,
+           int64_t elements, bool exact, int64_t* length = nullptr) {
+    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
+      fail(std::string("expected a ") + type_name + " for " + name);
+    auto arr = v.As<Napi::TypedArray>();
+    const int64_t have = static_cast<int64_t>(arr.ElementLength());
+    if (exact ? have != elements : have < elements)
+      fail(std::string("expected ") + (exact ? "" : "at least ") + std::to_string(elements) + " elements for " +
+               name + ", received " + std::to_string(have),
+           true);
+    if (length) *length = have;
+    keep.push_back(v);
+    if (have == 0) return nullptr;
+    auto* base = static_cast<uint8_t*>(arr.ArrayBuffer().Data());
+    if (!base) fail("the buffer of " + name + " is detached");
+    return reinterpret_cast<T*>(base + arr.ByteOffset());
+  }
+
+  float* f32(Napi::Value v, const std::string& name, int64_t n, bool exact = true, int64_t* len = nullptr) {
+    return array<float>(v, name, napi_float32_array, "Float32Array", n, exact, len);
+  }
+  int32_t* i32(Napi::Value v, const std::string& name, int64_t n, bool exact = true, int64_t* len = nullptr) {
+    return array<int32_t>(v, name, napi_int32_array, "Int32Array", n, exact, len);
+  }
+  int64_t* i64(Napi::Value v, const std::string& name, int64_t n, bool exact = true, int64_t* len = nullptr) {
+    return array<int64_t>(v, name, napi_bigint64_array, "BigInt64Array", n, exact, len);
+  }
+  uint8_t* u8(Napi::Value v, const std::string& name, int64_t n, bool exact = true, int64_t* len = nullptr) {
+    return array<uint8_t>(v, name, napi_uint8_array, "Uint8Array", n, exact, len);
+  }
+
+  Napi::Object object(Napi::Value v, const std::string& name) const {
+    if (!v.IsObject() || v.IsTypedArray() || v.IsArray()) fail("expected an object for " + name);
+    return v.As<Napi::Object>();
+  }
+
+  int64_t product(int64_t a, int64_t b, const std::string& what) const {
+    int64_t r;
+    if (__builtin_mul_overflow(a, b, &r) || r > kMaxSafe) fail(what + " overflows", true);
+    return r;
+  }
+};
+
+// ------------------------------------------------------------- async plumbing
+
+using ResultFn = std::function<Napi::Value(Napi::Env)>;
+
+class Worker : public Napi::AsyncWorker {
+ public:
+  Worker(Napi::Env env, const char* name, std::function<void()> run, ResultFn result,
+         const std::vector<Napi::Value>& keep)
+      : Napi::AsyncWorker(env, name),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        run_(std::move(run)),
+        result_(std::move(result)) {
+    for (const Napi::Value& v : keep) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  }
+  Napi::Promise promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      run_();
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    } catch (...) {
+      SetError("unknown native error");
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    try {
+      deferred_.Resolve(result_ ? result_(env) : env.Undefined());
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (const std::exception& e) {
+      deferred_.Reject(Napi::Error::New(env, e.what()).Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::function<void()> run_;
+  ResultFn result_;
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+Napi::Value queue(Napi::Env env, const char* name, std::function<void()> run, ResultFn result,
+                  const std::vector<Napi::Value>& keep) {
+  auto* w = new Worker(env, name, std::move(run), std::move(result), keep);
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+template <typename F>
+void run_sync(Napi::Env env, const char* name, F&& f) {
+  try {
+    f();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(name) + ": " + e.what());
+  }
+}
+
+// ------------------------------------------------------------- Hamming
+
+HammingKnnParams hamming_knn_params(Args& a) {
+  HammingKnnParams p{};
+  p.nq = a.integer(a.arg(2), "nq", 0);
+  p.nb = a.integer(a.arg(3), "nb", 0);
+  p.code_size = a.integer(a.arg(4), "codeSize", 1, 1 << 17);
+  p.k = a.integer(a.arg(5), "k", 1, 1 << 30);
+  p.xq = a.u8(a.arg(0), "xq", a.product(p.nq, p.code_size, "nq * codeSize"));
+  p.xb = a.u8(a.arg(1), "xb", a.product(p.nb, p.code_size, "nb * codeSize"));
+  const int64_t out = a.product(p.nq, p.k, "nq * k");
+  p.distances = a.i32(a.arg(6), "distances", out);
+  p.labels = a.i64(a.arg(7), "labels", out);
+  p.label_offset = a.arg(8).IsUndefined() || a.arg(8).IsNull() ? 0 : a.integer(a.arg(8), "labelOffset", -kMaxSafe);
+  return p;
+}
+
+Napi::Value HammingKnn(const Napi::CallbackInfo& info) {
+  Args a{info, "hammingKnn", {}};
+  HammingKnnParams p = hamming_knn_params(a);
+  run_sync(info.Env(), a.fn, [&] { hamming_knn(p); });
+  return info.Env().Undefined();
+}
+
+Napi::Value HammingKnnAsync(const Napi::CallbackInfo& info) {
+  Args a{info, "hammingKnnAsync", {}};
+  HammingKnnParams p = hamming_knn_params(a);
+  return queue(info.Env(), a.fn, [p] { hamming_knn(p); }, nullptr, a.keep);
+}
+
+HammingRangeParams hamming_range_params(Args& a) {
+  HammingRangeParams p{};
+  p.nq = a.integer(a.arg(2), "nq", 0);
+  p.nb = a.integer(a.arg(3), "nb", 0);
+  p.code_size = a.integer(a.arg(4), "codeSize", 1, 1 << 17);
+  p.radius = static_cast<int32_t>(a.integer(a.arg(5), "radius", -2147483647LL, 2147483647LL));
+  p.label_offset = a.arg(6).IsUndefined() || a.arg(6).IsNull() ? 0 : a.integer(a.arg(6), "labelOffset", -kMaxSafe);
+  p.xq = a.u8(a.arg(0), "xq", a.product(p.nq, p.code_size, "nq * codeSize"));
+  p.xb = a.u8(a.arg(1), "xb", a.product(p.nb, p.code_size, "nb * codeSize"));
+  return p;
+}
+
+template <typename D>
+Napi::Value range_to_js(Napi::Env env, const std::vector<int64_t>& lims, const std::vector<D>& dis,
+                        const std::vector<int64_t>& labels) {
+  const size_t n = dis.size();
+  auto jl = Napi::TypedArrayOf<int64_t>::New(env, lims.size());
+  auto jd = Napi::TypedArrayOf<D>::New(env, n);
+  auto ji = Napi::TypedArrayOf<int64_t>::New(env, n);
+  if (!lims.empty()) std::memcpy(jl.Data(), lims.data(), lims.size() * sizeof(int64_t));
+  if (n) {
+    std::memcpy(jd.Data(), dis.data(), n * sizeof(D));
+    std::memcpy(ji.Data(), labels.data(), n * sizeof(int64_t));
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("lims", jl);
+  o.Set("distances", jd);
+  o.Set("labels", ji);
+  return o;
+}
+
+Napi::Value HammingRange(const Napi::CallbackInfo& info) {
+  Args a{info, "hammingRangeSearch", {}};
+  HammingRangeParams p = hamming_range_params(a);
+  HammingRangeResult r;
+  run_sync(info.Env(), a.fn, [&] { r = hamming_range(p); });
+  return range_to_js(info.Env(), r.lims, r.distances, r.labels);
+}
+
+Napi::Value HammingRangeAsync(const Napi::CallbackInfo& info) {
+  Args a{info, "hammingRangeSearchAsync", {}};
+  HammingRangeParams p = hamming_range_params(a);
+  auto r = std::make_shared<HammingRangeResult>();
+  return queue(
+      info.Env(), a.fn, [p, r] { *r = hamming_range(p); },
+      [r](Napi::Env env) { return range_to_js(env, r->lims, r->distances, r->labels); }, a.keep);
+}
+
+struct PairwiseCall {
+  const uint8_t* xq;
+  const uint8_t* xb;
+  int64_t nq, nb, cs;
+  int32_t* out;
+};
+
+PairwiseCall hamming_pairwise_params(Args& a) {
+  PairwiseCall c{};
+  c.nq = a.integer(a.arg(2), "nq", 0);
+  c.nb = a.integer(a.arg(3), "nb", 0);
+  c.cs = a.integer(a.arg(4), "codeSize", 1, 1 << 17);
+  c.xq = a.u8(a.arg(0), "xq", a.product(c.nq, c.cs, "nq * codeSize"));
+  c.xb = a.u8(a.arg(1), "xb", a.product(c.nb, c.cs, "nb * codeSize"));
+  c.out = a.i32(a.arg(5), "out", a.product(c.nq, c.nb, "nq * nb"));
+  return c;
+}
+
+Napi::Value HammingPairwise(const Napi::CallbackInfo& info) {
+  Args a{info, "hammingPairwise", {}};
+  PairwiseCall c = hamming_pairwise_params(a);
+  run_sync(info.Env(), a.fn, [&] { hamming_pairwise(c.xq, c.xb, c.nq, c.nb, c.cs, c.out); });
+  return info.Env().Undefined();
+}
+
+Napi::Value HammingPairwiseAsync(const Napi::CallbackInfo& info) {
+  Args a{info, "hammingPairwiseAsync", {}};
+  PairwiseCall c = hamming_pairwise_params(a);
+  return queue(info.Env(), a.fn, [c] { hamming_pairwise(c.xq, c.xb, c.nq, c.nb, c.cs, c.out); }, nullptr, a.keep);
+}
+
+// ------------------------------------------------------------- HNSW
+
+// Parses and checks the graph object: every size, the level table, and the
+// entry point. Neighbour ids and per-node ranges are checked during walks.
+HnswGraph parse_graph(Args& a, Napi::Value v) {
+  Napi::Object o = a.object(v, "graph");
+  HnswGraph g{};
+  g.ntotal = a.integer(o.Get("ntotal"), "graph.ntotal", 0, 2147483647LL);
+  int64_t ncum = 0;
+  g.cum = a.i32(o.Get("cum"), "graph.cum", 2, false, &ncum);
+  if (ncum > 64) a.fail("expected at most 64 entries for graph.cum, received " + std::to_string(ncum), true);
+  g.ncum = static_cast<int32_t>(ncum);
+  if (g.cum[0] != 0) a.fail("expected graph.cum[0] = 0", true);
+  for (int64_t l = 0; l + 1 < ncum; l++) {
+    const int64_t w = static_cast<int64_t>(g.cum[l + 1]) - g.cum[l];
+    if (w < 1 || w > kMaxSlotsPerLevel)
+      a.fail("expected 1..1024 neighbour slots per level in graph.cum (M <= 512), received " + std::to_string(w) +
+                 " at level " + std::to_string(l),
+             true);
+  }
+  g.levels = a.i32(o.Get("levels"), "graph.levels", g.ntotal, false);
+  g.offsets = a.i64(o.Get("offsets"), "graph.offsets", g.ntotal + 1, false);
+  int64_t nslots = 0;
+  g.neighbors = a.i32(o.Get("neighbors"), "graph.neighbors", 0, false, &nslots);
+  if (g.offsets[0] != 0 || g.offsets[g.ntotal] < 0 || g.offsets[g.ntotal] > nslots)
+    a.fail("expected graph.offsets[0] = 0 and graph.offsets[ntotal] <= graph.neighbors.length", true);
+  Napi::Value ed = o.Get("edgeDistances");
+  g.edge_distances = ed.IsUndefined() || ed.IsNull() ? nullptr : a.f32(ed, "graph.edgeDistances", nslots);
+  g.entry_point = static_cast<int32_t>(a.integer(o.Get("entryPoint"), "graph.entryPoint", -1, g.ntotal - 1));
+  g.max_level = static_cast<int32_t>(a.integer(o.Get("maxLevel"), "graph.maxLevel", -1, ncum - 2));
+  if (g.entry_point >= 0) {
+    const int32_t l = g.levels[g.entry_point];
+    if (g.max_level < 0 || l - 1 < g.max_level)
+      a.fail("expected the entry point's level to reach graph.maxLevel", true);
+  } else if (g.max_level != -1 && g.ntotal > 0) {
+    // FAISS's empty graph: entry -1, max level -1
+  }
+  return g;
+}
+
+int64_t sq_code_size(int qtype, int64_t d) {
+  switch (qtype) {
+    case kSQ8bit:
+    case kSQ8bitUniform:
+    case kSQ8bitDirect:
+      return d;
+    case kSQ4bit:
+    case kSQ4bitUniform:
+      return (d + 1) / 2;
+    case kSQ6bit:
+      return (d * 6 + 7) / 8;
+    case kSQfp16:
+      return 2 * d;
+    default:
+      return -1;
+  }
+}
+
+int64_t sq_trained_size(int qtype, int64_t d) {
+  switch (qtype) {
+    case kSQ8bit:
+    case kSQ4bit:
+    case kSQ6bit:
+      return 2 * d;
+    case kSQ8bitUniform:
+    case kSQ4bitUniform:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
+HnswStorage parse_storage(Args& a, Napi::Value v, int64_t ntotal) {
+  Napi::Object o = a.object(v, "storage");
+  HnswStorage s{};
+  s.kind = static_cast<int>(a.integer(o.Get("kind"), "storage.kind", 0, 3));
+  s.metric = s.kind == kHnswBinary ? 1 : static_cast<int>(a.integer(o.Get("metric"), "storage.metric", 0, 1));
+  s.d = a.integer(o.Get("d"), "storage.d", 1, 1 << 20);
+  switch (s.kind) {
+    case kHnswFlat:
+      s.xb = a.f32(o.Get("xb"), "storage.xb", a.product(ntotal, s.d, "ntotal * d"), false);
+      s.code_size = s.d * 4;
+      break;
+    case kHnswBinary:
+      if (s.d % 8 != 0) a.fail("expected d (bits) to be a multiple of 8 for binary storage", true);
+      s.code_size = s.d / 8;
+      s.codes = a.u8(o.Get("codes"), "storage.codes", a.product(ntotal, s.code_size, "ntotal * codeSize"), false);
+      break;
+    case kHnswPQ: {
+      s.pq_m = a.integer(o.Get("pqM"), "storage.pqM", 1, s.d);
+      if (s.d % s.pq_m != 0) a.fail("expected d to be a multiple of storage.pqM", true);
+      if (s.metric != 1) a.fail("expected metric 1 (L2) for PQ storage (FAISS's IndexHNSWPQ is L2 only)", true);
+      s.code_size = s.pq_m;
+      s.codes = a.u8(o.Get("codes"), "storage.codes", a.product(ntotal, s.code_size, "ntotal * codeSize"), false);
+      s.pq_centroids = a.f32(o.Get("pqCentroids"), "storage.pqCentroids", s.pq_m * 256 * (s.d / s.pq_m));
+      break;
+    }
+    case kHnswSQ: {
+      s.sq_type = static_cast<int>(a.integer(o.Get("sqType"), "storage.sqType", 0, 6));
+      s.code_size = sq_code_size(s.sq_type, s.d);
+      const int64_t tsize = sq_trained_size(s.sq_type, s.d);
+      s.sq_trained_size = tsize;
+      if (tsize > 0) {
+        s.sq_trained = a.f32(o.Get("sqTrained"), "storage.sqTrained", tsize);
+      }
+      s.codes = a.u8(o.Get("codes"), "storage.codes", a.product(ntotal, s.code_size, "ntotal * codeSize"), false);
+      break;
+    }
+  }
+  return s;
+}
+
+// Queries: floats for flat / PQ / SQ, codes for binary.
+const void* parse_rows(Args& a, Napi::Value v, const HnswStorage& s, int64_t n, const char* name) {
+  if (s.kind == kHnswBinary) return a.u8(v, name, a.product(n, s.code_size, std::string(name) + " rows * codeSize"));
+  return a.f32(v, name, a.product(n, s.d, std::string(name) + " rows * d"));
+}
+
+HnswSearchParams parse_params(Args& a, Napi::Value v, int64_t ntotal, bool need_k = true) {
+  Napi::Object o = a.object(v, "params");
+  HnswSearchParams p{};
+  p.k = need_k ? a.integer(o.Get("k"), "params.k", 1, 1 << 30) : 0;
+  p.ef_search = static_cast<int32_t>(a.integer(o.Get("efSearch"), "params.efSearch", 1, 1 << 30));
+  p.bounded_queue = a.boolean(o.Get("boundedQueue"), "params.boundedQueue");
+  p.check_relative_distance = a.boolean(o.Get("checkRelativeDistance"), "params.checkRelativeDistance");
+  Napi::Value f = o.Get("filter");
+  p.filter = f.IsUndefined() || f.IsNull() ? nullptr : a.u8(f, "params.filter", ntotal);
+  return p;
+}
+
+struct SearchCall {
+  HnswGraph g;
+  HnswStorage s;
+  const void* xq;
+  int64_t nq;
+  HnswSearchParams p;
+  float* distances;
+  int64_t* labels;
+};
+
+SearchCall search_call(Args& a) {
+  SearchCall c{};
+  c.g = parse_graph(a, a.arg(0));
+  c.s = parse_storage(a, a.arg(1), c.g.ntotal);
+  c.nq = a.integer(a.arg(3), "nq", 0);
+  c.xq = parse_rows(a, a.arg(2), c.s, c.nq, "xq");
+  c.p = parse_params(a, a.arg(4), c.g.ntotal);
+  const int64_t out = a.product(c.nq, c.p.k, "nq * k");
+  c.distances = a.f32(a.arg(5), "distances", out);
+  c.labels = a.i64(a.arg(6), "labels", out);
+  return c;
+}
+
+Napi::Value HnswSearch(const Napi::CallbackInfo& info) {
+  Args a{info, "hnswSearch", {}};
+  SearchCall c = search_call(a);
+  run_sync(info.Env(), a.fn, [&] { hnsw_search(c.g, c.s, c.xq, c.nq, c.p, c.distances, c.labels); });
+  return info.Env().Undefined();
+}
+
+Napi::Value HnswSearchAsync(const Napi::CallbackInfo& info) {
+  Args a{info, "hnswSearchAsync", {}};
+  SearchCall c = search_call(a);
+  return queue(info.Env(), a.fn, [c] { hnsw_search(c.g, c.s, c.xq, c.nq, c.p, c.distances, c.labels); }, nullptr,
+               a.keep);
+}
+
+struct RangeCall {
+  SearchCall c;
+  float radius;
+};
+
+RangeCall range_call(Args& a) {
+  RangeCall r{};
+  r.c.g = parse_graph(a, a.arg(0));
+  r.c.s = parse_storage(a, a.arg(1), r.c.g.ntotal);
+  r.c.nq = a.integer(a.arg(3), "nq", 0);
+  r.c.xq = parse_rows(a, a.arg(2), r.c.s, r.c.nq, "xq");
+  r.c.p = parse_params(a, a.arg(4), r.c.g.ntotal, false);
+  r.radius = static_cast<float>(a.number(a.arg(5), "radius"));
+  return r;
+}
+
+Napi::Value HnswRange(const Napi::CallbackInfo& info) {
+  Args a{info, "hnswRangeSearch", {}};
+  RangeCall r = range_call(a);
+  HnswRangeResult res;
+  run_sync(info.Env(), a.fn, [&] { res = hnsw_range_search(r.c.g, r.c.s, r.c.xq, r.c.nq, r.c.p, r.radius); });
+  return range_to_js(info.Env(), res.lims, res.distances, res.labels);
+}
+
+Napi::Value HnswRangeAsync(const Napi::CallbackInfo& info) {
+  Args a{info, "hnswRangeSearchAsync", {}};
+  RangeCall r = range_call(a);
+  auto res = std::make_shared<HnswRangeResult>();
+  return queue(
+      info.Env(), a.fn, [r, res] { *res = hnsw_range_search(r.c.g, r.c.s, r.c.xq, r.c.nq, r.c.p, r.radius); },
+      [res](Napi::Env env) { return range_to_js(env, res->lims, res->distances, res->labels); }, a.keep);
+}
+
+struct AddCall {
+  HnswGraph g;
+  HnswStorage s;
+  HnswAddParams p;
+};
+
+AddCall add_call(Args& a) {
+  AddCall c{};
+  c.g = parse_graph(a, a.arg(0));
+  c.s = parse_storage(a, a.arg(1), c.g.ntotal);
+  c.p.n0 = a.integer(a.arg(3), "n0", 0, c.g.ntotal);
+  c.p.x = parse_rows(a, a.arg(2), c.s, c.g.ntotal - c.p.n0, "x");
+  int64_t norder = 0;
+  c.p.order = a.i32(a.arg(4), "order", 0, false, &norder);
+  c.p.count = norder;
+  c.p.ef_construction = static_cast<int32_t>(a.integer(a.arg(5), "efConstruction", 1, 1 << 30));
+  int prev = 1 << 30;
+  for (int64_t i = 0; i < norder; i++) {
+    const int32_t id = c.p.order[i];
+    if (id < c.p.n0 || id >= c.g.ntotal)
+      a.fail("expected order entries in [n0, ntotal), received " + std::to_string(id) + " at " + std::to_string(i),
+             true);
+    const int32_t lv = c.g.levels[id];
+    if (lv < 1 || lv > c.g.ncum - 1)
+      a.fail("expected levels[" + std::to_string(id) + "] in [1, cum.length - 1], received " + std::to_string(lv),
+             true);
+    if (lv > prev) a.fail("expected order sorted by level, highest first", true);
+    prev = lv;
+  }
+  return c;
+}
+
+Napi::Value entry_to_js(Napi::Env env, const HnswGraph& g) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("entryPoint", Napi::Number::New(env, g.entry_point));
+  o.Set("maxLevel", Napi::Number::New(env, g.max_level));
+  return o;
+}
+
+Napi::Value HnswAdd(const Napi::CallbackInfo& info) {
+  Args a{info, "hnswAdd", {}};
+  AddCall c = add_call(a);
+  run_sync(info.Env(), a.fn, [&] { hnsw_add(c.g, c.s, c.p); });
+  return entry_to_js(info.Env(), c.g);
+}
+
+Napi::Value HnswAddAsync(const Napi::CallbackInfo& info) {
+  Args a{info, "hnswAddAsync", {}};
+  auto c = std::make_shared<AddCall>(add_call(a));
+  return queue(
+      info.Env(), a.fn, [c] { hnsw_add(c->g, c->s, c->p); },
+      [c](Napi::Env env) { return entry_to_js(env, c->g); }, a.keep);
+}
+
+}  // namespace
+
+void register_hnsw_hamming_bindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("hammingKnn", Napi::Function::New(env, HammingKnn, "hammingKnn"));
+  exports.Set("hammingKnnAsync", Napi::Function::New(env, HammingKnnAsync, "hammingKnnAsync"));
+  exports.Set("hammingRangeSearch", Napi::Function::New(env, HammingRange, "hammingRangeSearch"));
+  exports.Set("hammingRangeSearchAsync", Napi::Function::New(env, HammingRangeAsync, "hammingRangeSearchAsync"));
+  exports.Set("hammingPairwise", Napi::Function::New(env, HammingPairwise, "hammingPairwise"));
+  exports.Set("hammingPairwiseAsync", Napi::Function::New(env, HammingPairwiseAsync, "hammingPairwiseAsync"));
+  exports.Set("hammingLevel", Napi::Function::New(
+                                  env, [](const Napi::CallbackInfo& info) -> Napi::Value {
+                                    return Napi::String::New(info.Env(), hamming_isa()->name);
+                                  },
+                                  "hammingLevel"));
+  exports.Set("hnswSearch", Napi::Function::New(env, HnswSearch, "hnswSearch"));
+  exports.Set("hnswSearchAsync", Napi::Function::New(env, HnswSearchAsync, "hnswSearchAsync"));
+  exports.Set("hnswRangeSearch", Napi::Function::New(env, HnswRange, "hnswRangeSearch"));
+  exports.Set("hnswRangeSearchAsync", Napi::Function::New(env, HnswRangeAsync, "hnswRangeSearchAsync"));
+  exports.Set("hnswAdd", Napi::Function::New(env, HnswAdd, "hnswAdd"));
+  exports.Set("hnswAddAsync", Napi::Function::New(env, HnswAddAsync, "hnswAddAsync"));
+}
+
+}  // namespace mk

@@ -1,0 +1,187 @@
+/**
+ * The graph (HNSW) and Hamming kernels' backend choice: the native addon when
+ * the active backend is native and the addon exports them, otherwise the
+ * plain-TypeScript reference twins (with one process warning when a native
+ * addon without them was loaded, e.g. a stale prebuild).
+ */
+import type { GraphKernels, RangeSearchOutput } from './backend';
+import { MetalFaissError } from './errors';
+import type { HammingKnnArgs, HammingPairwiseArgs, HammingRangeArgs, HammingRangeOutput } from './hamming-types';
+import type { HnswAddArgs, HnswAddResult, HnswRangeArgs, HnswSearchArgs } from './hnsw-types';
+import {
+  validateHammingKnn,
+  validateHammingPairwise,
+  validateHammingRange,
+  validateHnswAdd,
+  validateHnswRange,
+  validateHnswSearch,
+} from './hnsw-validate';
+import { loadAddon } from './loader';
+import { referenceHammingKnn, referenceHammingPairwise, referenceHammingRange } from './reference/hamming';
+import { referenceHnswAdd, referenceHnswRangeSearch, referenceHnswSearch } from './reference/hnsw';
+
+type Walk = { efSearch: number; boundedQueue: boolean; checkRelativeDistance: boolean; filter: Uint8Array | null };
+type GraphArg = HnswSearchArgs['graph'];
+type StorageArg = HnswSearchArgs['storage'];
+
+/** The raw addon surface of these kernels (arguments validated in TypeScript first). */
+interface GraphAddon {
+  hammingKnn(xq: Uint8Array, xb: Uint8Array, nq: number, nb: number, cs: number, k: number, d: Int32Array, l: BigInt64Array, off: number): void;
+  hammingKnnAsync(xq: Uint8Array, xb: Uint8Array, nq: number, nb: number, cs: number, k: number, d: Int32Array, l: BigInt64Array, off: number): Promise<void>;
+  hammingRangeSearch(xq: Uint8Array, xb: Uint8Array, nq: number, nb: number, cs: number, radius: number, off: number): HammingRangeOutput;
+  hammingRangeSearchAsync(xq: Uint8Array, xb: Uint8Array, nq: number, nb: number, cs: number, radius: number, off: number): Promise<HammingRangeOutput>;
+  hammingPairwise(xq: Uint8Array, xb: Uint8Array, nq: number, nb: number, cs: number, out: Int32Array): void;
+  hammingPairwiseAsync(xq: Uint8Array, xb: Uint8Array, nq: number, nb: number, cs: number, out: Int32Array): Promise<void>;
+  hammingLevel(): string;
+  hnswSearch(g: GraphArg, s: StorageArg, xq: Float32Array | Uint8Array, nq: number, p: Walk & { k: number }, d: Float32Array, l: BigInt64Array): void;
+  hnswSearchAsync(g: GraphArg, s: StorageArg, xq: Float32Array | Uint8Array, nq: number, p: Walk & { k: number }, d: Float32Array, l: BigInt64Array): Promise<void>;
+  hnswRangeSearch(g: GraphArg, s: StorageArg, xq: Float32Array | Uint8Array, nq: number, p: Walk, radius: number): RangeSearchOutput;
+  hnswRangeSearchAsync(g: GraphArg, s: StorageArg, xq: Float32Array | Uint8Array, nq: number, p: Walk, radius: number): Promise<RangeSearchOutput>;
+  hnswAdd(g: GraphArg, s: StorageArg, x: Float32Array | Uint8Array, n0: number, order: Int32Array, efc: number): HnswAddResult;
+  hnswAddAsync(g: GraphArg, s: StorageArg, x: Float32Array | Uint8Array, n0: number, order: Int32Array, efc: number): Promise<HnswAddResult>;
+}
+
+function nativeError(kernel: string, error: unknown): MetalFaissError {
+  if (MetalFaissError.isInstance(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new MetalFaissError('NATIVE', `native kernel ${kernel} failed: ${message}`, { cause: error });
+}
+
+function guard<T>(kernel: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw nativeError(kernel, error);
+  }
+}
+
+async function guardAsync<T>(kernel: string, validate: () => void, fn: () => Promise<T>): Promise<T> {
+  validate();
+  let promise: Promise<T>;
+  try {
+    promise = fn();
+  } catch (error) {
+    throw nativeError(kernel, error);
+  }
+  try {
+    return await promise;
+  } catch (error) {
+    throw nativeError(kernel, error);
+  }
+}
+
+function deferred<T>(fn: () => T): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    setImmediate(() => {
+      try {
+        resolve(fn());
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+function walk(a: HnswRangeArgs | HnswSearchArgs): Walk {
+  return {
+    efSearch: a.efSearch,
+    boundedQueue: a.boundedQueue ?? true,
+    checkRelativeDistance: a.checkRelativeDistance ?? true,
+    filter: a.filter ?? null,
+  };
+}
+
+/** The reference twins as GraphKernels (async forms run on the JS thread). */
+export const referenceGraphKernels: GraphKernels = {
+  name: 'reference',
+  simd: () => 'scalar',
+  hammingKnn: referenceHammingKnn,
+  hammingKnnAsync: (a) => deferred(() => referenceHammingKnn(a)),
+  hammingRangeSearch: referenceHammingRange,
+  hammingRangeSearchAsync: (a) => deferred(() => referenceHammingRange(a)),
+  hammingPairwise: referenceHammingPairwise,
+  hammingPairwiseAsync: (a) => deferred(() => referenceHammingPairwise(a)),
+  hnswSearch: referenceHnswSearch,
+  hnswSearchAsync: (a) => deferred(() => referenceHnswSearch(a)),
+  hnswRangeSearch: referenceHnswRangeSearch,
+  hnswRangeSearchAsync: (a) => deferred(() => referenceHnswRangeSearch(a)),
+  hnswAdd: referenceHnswAdd,
+  hnswAddAsync: (a) => deferred(() => referenceHnswAdd(a)),
+};
+
+/** Wraps the addon's graph and Hamming functions as GraphKernels. */
+export function createNativeGraphKernels(addon: GraphAddon): GraphKernels {
+  const knn = (a: HammingKnnArgs, run: GraphAddon['hammingKnn'] | GraphAddon['hammingKnnAsync']) =>
+    run(a.xq, a.xb, a.nq, a.nb, a.codeSize, a.k, a.distances, a.labels, a.labelOffset ?? 0);
+  const range = (a: HammingRangeArgs, run: GraphAddon['hammingRangeSearch'] | GraphAddon['hammingRangeSearchAsync']) =>
+    run(a.xq, a.xb, a.nq, a.nb, a.codeSize, a.radius, a.labelOffset ?? 0);
+  const pairwise = (a: HammingPairwiseArgs, run: GraphAddon['hammingPairwise'] | GraphAddon['hammingPairwiseAsync']) =>
+    run(a.xq, a.xb, a.nq, a.nb, a.codeSize, a.out);
+  const search = (a: HnswSearchArgs, run: GraphAddon['hnswSearch'] | GraphAddon['hnswSearchAsync']) =>
+    run(a.graph, a.storage, a.xq, a.nq, { ...walk(a), k: a.k }, a.distances, a.labels);
+  const rsearch = (a: HnswRangeArgs, run: GraphAddon['hnswRangeSearch'] | GraphAddon['hnswRangeSearchAsync']) =>
+    run(a.graph, a.storage, a.xq, a.nq, walk(a), a.radius);
+  const add = (a: HnswAddArgs, run: GraphAddon['hnswAdd'] | GraphAddon['hnswAddAsync']) =>
+    run(a.graph, a.storage, a.x, a.n0, a.order, a.efConstruction);
+  return {
+    name: 'native',
+    simd: () => addon.hammingLevel(),
+    hammingKnn(a) {
+      validateHammingKnn(a);
+      guard('hammingKnn', () => knn(a, addon.hammingKnn));
+    },
+    hammingKnnAsync: (a) => guardAsync('hammingKnnAsync', () => validateHammingKnn(a), () => knn(a, addon.hammingKnnAsync) as Promise<void>),
+    hammingRangeSearch(a) {
+      validateHammingRange(a);
+      return guard('hammingRangeSearch', () => range(a, addon.hammingRangeSearch) as HammingRangeOutput);
+    },
+    hammingRangeSearchAsync: (a) =>
+      guardAsync('hammingRangeSearchAsync', () => validateHammingRange(a), () => range(a, addon.hammingRangeSearchAsync) as Promise<HammingRangeOutput>),
+    hammingPairwise(a) {
+      validateHammingPairwise(a);
+      guard('hammingPairwise', () => pairwise(a, addon.hammingPairwise));
+    },
+    hammingPairwiseAsync: (a) =>
+      guardAsync('hammingPairwiseAsync', () => validateHammingPairwise(a), () => pairwise(a, addon.hammingPairwiseAsync) as Promise<void>),
+    hnswSearch(a) {
+      validateHnswSearch(a);
+      guard('hnswSearch', () => search(a, addon.hnswSearch));
+    },
+    hnswSearchAsync: (a) => guardAsync('hnswSearchAsync', () => validateHnswSearch(a), () => search(a, addon.hnswSearchAsync) as Promise<void>),
+    hnswRangeSearch(a) {
+      validateHnswRange(a);
+      return guard('hnswRangeSearch', () => rsearch(a, addon.hnswRangeSearch) as RangeSearchOutput);
+    },
+    hnswRangeSearchAsync: (a) =>
+      guardAsync('hnswRangeSearchAsync', () => validateHnswRange(a), () => rsearch(a, addon.hnswRangeSearchAsync) as Promise<RangeSearchOutput>),
+    hnswAdd(a) {
+      validateHnswAdd(a);
+      return guard('hnswAdd', () => add(a, addon.hnswAdd) as HnswAddResult);
+    },
+    hnswAddAsync: (a) => guardAsync('hnswAddAsync', () => validateHnswAdd(a), () => add(a, addon.hnswAddAsync) as Promise<HnswAddResult>),
+  };
+}
+
+let nativeGraph: GraphKernels | null | undefined;
+let warned = false;
+
+/** The native graph kernels, or null when the addon is missing or lacks them. */
+export function nativeGraphKernels(): GraphKernels | null {
+  if (nativeGraph !== undefined) return nativeGraph;
+  const loaded = loadAddon();
+  const addon = loaded.addon as unknown as Partial<GraphAddon> | null;
+  if (addon && typeof addon.hnswSearch === 'function' && typeof addon.hammingKnn === 'function') {
+    nativeGraph = createNativeGraphKernels(addon as GraphAddon);
+  } else {
+    nativeGraph = null;
+    if (addon && !warned) {
+      warned = true;
+      process.emitWarning(
+        '@metalfaiss/metal-kernels: the loaded native addon has no HNSW / Hamming kernels (stale build?); ' +
+          'using their plain TypeScript reference versions',
+        { code: 'METALFAISS_REFERENCE_BACKEND', type: 'MetalFaissWarning' },
+      );
+    }
+  }
+  return nativeGraph;
+}
