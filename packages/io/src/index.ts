@@ -46,6 +46,7 @@ export { MetricType, METRIC_NAMES, QuantizerType, QUANTIZER_TYPE_NAMES, RangeSta
 export { pqCodeSize, sqCodeSize, sqTrainedLength, MAX_D } from './codec/blocks';
 export type {
   AnyIndexRecord,
+  RecordOf,
   IndexRecord,
   BinaryIndexRecord,
   IndexHeader,

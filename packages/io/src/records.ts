@@ -83,7 +83,7 @@ export interface IndexHeader {
 export interface BinaryIndexHeader {
   /** Dimension in bits, a positive multiple of 8. */
   d: number;
-  /** Bytes per vector, d / 8. */
+  /** Bytes per vector, d / 8 (FAISS 1.7.3 stores 0 for IndexBinaryIDMap/IDMap2; kept as stored). */
   codeSize: number;
   ntotal: number;
   isTrained: boolean;
@@ -444,3 +444,16 @@ export type BinaryIndexRecord =
   | IndexBinaryIDMapRecord;
 
 export type AnyIndexRecord = IndexRecord | BinaryIndexRecord;
+
+/**
+ * The record type for a fourcc, e.g. `RecordOf<'IwPQ'>` is IndexIVFPQRecord
+ * and `RecordOf<'IxPo'>` is IndexPQRecord (a record type whose fourcc union
+ * contains the given code).
+ */
+export type RecordOf<F extends AnyIndexRecord['fourcc']> = AnyIndexRecord extends infer U
+  ? U extends { fourcc: infer G }
+    ? [Extract<G, F>] extends [never]
+      ? never
+      : U
+    : never
+  : never;

@@ -14,6 +14,7 @@ import {
   type AnyIndexRecord,
   type BinaryIndexRecord,
   type IndexRecord,
+  type RecordOf,
 } from '../src/index';
 import { recordDiff } from './helpers/compare';
 import { allSyntheticRecords } from './helpers/synthetic';
@@ -114,7 +115,7 @@ describe('layout facts (FAISS-FORMAT.md worked examples)', () => {
 });
 
 describe('writer rejects inconsistent records with INVALID_ARGUMENT naming the field', () => {
-  const base = (): Extract<IndexRecord, { fourcc: 'IxF2' }> => ({
+  const base = (): RecordOf<'IxF2'> => ({
     fourcc: 'IxF2',
     header: { d: 4, ntotal: 2, isTrained: true, metricType: 1, metricArg: 0 },
     xb: new Float32Array(8),

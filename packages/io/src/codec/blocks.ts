@@ -65,7 +65,12 @@ export function writeHeader(e: Encoder, h: IndexHeader): void {
   if (h.metricType > 1) e.f32(h.metricArg, 'header.metricArg');
 }
 
-export function readBinaryHeader(c: Cursor): BinaryIndexHeader {
+/**
+ * Reads a binary index header. `idMapWrapper`: FAISS 1.7.3's IndexBinaryIDMap
+ * never sets code_size (its files store 0); later FAISS stores d / 8. Both are
+ * accepted there, and the record keeps what the file holds.
+ */
+export function readBinaryHeader(c: Cursor, idMapWrapper = false): BinaryIndexHeader {
   const atD = c.offset;
   const d = c.i32('header.d');
   if (d <= 0 || d % 8 !== 0 || d > MAX_D * 8) {
@@ -73,7 +78,9 @@ export function readBinaryHeader(c: Cursor): BinaryIndexHeader {
   }
   const atC = c.offset;
   const codeSize = c.i32('header.codeSize');
-  if (codeSize !== d / 8) c.fail('header.codeSize', `d / 8 = ${d / 8}`, String(codeSize), atC);
+  if (codeSize !== d / 8 && !(idMapWrapper && codeSize === 0)) {
+    c.fail('header.codeSize', `d / 8 = ${d / 8}${idMapWrapper ? ' (or 0, as FAISS 1.7.3 writes for IDMap)' : ''}`, String(codeSize), atC);
+  }
   const ntotal = c.i64('header.ntotal');
   const isTrained = c.bool('header.isTrained');
   const atM = c.offset;
@@ -82,11 +89,12 @@ export function readBinaryHeader(c: Cursor): BinaryIndexHeader {
   return { d, codeSize, ntotal, isTrained, metricType };
 }
 
-export function writeBinaryHeader(e: Encoder, h: BinaryIndexHeader): void {
+export function writeBinaryHeader(e: Encoder, h: BinaryIndexHeader, idMapWrapper = false): void {
   if (typeof h !== 'object' || h === null) e.fail('header', 'a BinaryIndexHeader object', h);
   if (typeof h.d !== 'number' || h.d <= 0 || h.d % 8 !== 0) e.fail('header.d', 'a positive multiple of 8', h.d);
   e.i32(h.d, 'header.d', 8, MAX_D * 8);
-  e.i32(h.codeSize, 'header.codeSize', h.d / 8, h.d / 8);
+  if (idMapWrapper && h.codeSize === 0) e.i32(0, 'header.codeSize');
+  else e.i32(h.codeSize, 'header.codeSize', h.d / 8, h.d / 8);
   e.i64(h.ntotal, 'header.ntotal');
   e.bool(h.isTrained, 'header.isTrained');
   if (typeof h.metricType !== 'number' || !(h.metricType in METRIC_NAMES)) {

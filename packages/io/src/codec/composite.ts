@@ -213,7 +213,7 @@ export function writeBinaryHNSW(e: Encoder, r: IndexBinaryHNSWRecord, writeChild
 }
 
 export function readBinaryIDMap(c: Cursor, fourcc: 'IBMp' | 'IBM2', readChild: ReadBinaryChild): IndexBinaryIDMapRecord {
-  const header = readBinaryHeader(c);
+  const header = readBinaryHeader(c, true);
   const at = c.offset;
   const index = readChild(c);
   checkChildRead(c, 'index', index, header.d, header.ntotal, at);
@@ -222,7 +222,7 @@ export function readBinaryIDMap(c: Cursor, fourcc: 'IBMp' | 'IBM2', readChild: R
 }
 
 export function writeBinaryIDMap(e: Encoder, r: IndexBinaryIDMapRecord, writeChild: WriteBinaryChild): void {
-  writeBinaryHeader(e, r.header);
+  writeBinaryHeader(e, r.header, true);
   checkChildWrite(e, 'index', r.index, r.header.d, r.header.ntotal);
   const ids = e.typed(r.idMap, BigInt64Array, 'idMap', r.header.ntotal, `ntotal = ${r.header.ntotal}`);
   writeChild(e, r.index);

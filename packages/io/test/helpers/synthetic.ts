@@ -13,6 +13,7 @@ import type {
   IndexRecord,
   LinearTransformRecord,
   ProductQuantizerRecord,
+  RecordOf,
   ScalarQuantizerRecord,
   VectorTransformRecord,
 } from '../../src/index';
@@ -186,7 +187,7 @@ export function ivfSQ(r: () => number, d: number, n: number, nlist: number, four
 }
 
 export function ivfFlatDedup(r: () => number, d: number, n: number, nlist: number): IndexRecord {
-  const base = ivfFlat(r, d, n, nlist) as Extract<IndexRecord, { fourcc: 'IwFl' }>;
+  const base = ivfFlat(r, d, n, nlist) as RecordOf<'IwFl'>;
   return { ...base, fourcc: 'IwFd', instances: BigInt64Array.from([5n, 7n, 9n, 7n]) };
 }
 
@@ -339,7 +340,7 @@ export function allSyntheticRecords(seed = 1): Array<{ name: string; record: Any
   f('IxPq nbits 5', pq(r, d, n, 2, 5));
   f('IxPo', { ...(pq(r, d, n) as object), fourcc: 'IxPo' } as IndexRecord);
   {
-    const p = pq(r, d, n) as Extract<IndexRecord, { fourcc: 'IxPq' }>;
+    const p = pq(r, d, n) as RecordOf<'IxPq'>;
     f('IxPQ', { fourcc: 'IxPQ', header: p.header, pq: p.pq, codes: p.codes });
   }
   for (const qt of [0, 1, 2, 3, 4, 5, 6]) f(`IxSQ qtype ${qt}`, sq(r, d, n, qt));
