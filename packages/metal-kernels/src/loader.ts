@@ -10,6 +10,7 @@
  * - METALFAISS_BACKEND=native: require the addon; calls throw BACKEND_UNAVAILABLE if it cannot load.
  * - METALFAISS_SIMD=avx2|scalar|...: cap the SIMD level of the native kernels.
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +97,25 @@ export function loadAddon(): AddonLoadResult {
       }
     }
   } catch (error) {
-    cached = { addon: null, tried, error: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    cached = { addon: null, tried, error: `${message}. ${loadHelp(root)}` };
   }
   return cached;
+}
+
+/** What to do when no binary loads: which prebuilds exist, and how to build from source. */
+export function loadHelp(root = packageRoot()): string {
+  let prebuilt: string[] = [];
+  try {
+    prebuilt = readdirSync(path.join(root, 'prebuilds')).filter((p) => existsSync(path.join(root, 'prebuilds', p)));
+  } catch {
+    prebuilt = [];
+  }
+  const here = `${process.platform}-${process.arch}`;
+  return (
+    `What to do: ${prebuilt.length ? `prebuilt binaries ship for ${prebuilt.join(', ')}` : 'this copy has no prebuilt binaries'}` +
+    `${prebuilt.includes(here) ? ` (the ${here} one failed to load: an older glibc or libstdc++ than it needs?)` : ` (none for ${here})`}; ` +
+    `build from source in ${root} with \`npm install --no-save cmake-js@8.0.0 node-addon-api@8.9.2 && npx cmake-js compile --out build\` ` +
+    '(needs CMake >= 3.15 and a C++17 compiler), or in the metalfaiss repository run `pnpm build`'
+  );
 }

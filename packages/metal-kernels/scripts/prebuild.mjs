@@ -1,0 +1,153 @@
+#!/usr/bin/env node
+/**
+ * Places a built addon where node-gyp-build looks first:
+ *
+ *   prebuilds/<platform>-<arch>/metal_kernels.napi.node
+ *
+ * so an installed package loads a prebuilt binary before any local build, and
+ * a user without a compiler can install it. Layout (one N-API binary per
+ * platform, any Node >= 20.19 on it):
+ *
+ *   prebuilds/linux-x64/      built here (portable: SIMD chosen at run time, never -march=native)
+ *   prebuilds/linux-arm64/    \
+ *   prebuilds/darwin-arm64/    | from CI runners of those platforms: run
+ *   prebuilds/darwin-x64/      |   node scripts/prebuild.mjs --from <their metal_kernels.node> --platform P --arch A
+ *   prebuilds/win32-x64/      /  (or this script on the runner itself) before `changeset publish`
+ *
+ * Usage:
+ *   node scripts/prebuild.mjs                 copy build/Release/metal_kernels.node for this platform
+ *   node scripts/prebuild.mjs --pack          the same, marked as generated (the package's prepack)
+ *   node scripts/prebuild.mjs --clean         remove what --pack generated (the package's postpack),
+ *                                             so development keeps loading build/Release
+ *   node scripts/prebuild.mjs --from F --platform P --arch A    add a binary built elsewhere
+ *   node scripts/prebuild.mjs --list          show the prebuilds present
+ *
+ * Refuses a build configured with MK_NATIVE=ON or -march=native (it would
+ * crash with SIGILL on older CPUs of the same architecture), and checks that a
+ * binary for this platform loads and exports the kernels.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+export const PLATFORMS = ['linux-x64', 'linux-arm64', 'darwin-arm64', 'darwin-x64', 'win32-x64'];
+export const BINARY_NAME = 'metal_kernels.napi.node';
+/** Lists the prebuild folders --pack generated (at the package root: not in `files`, so never packed). */
+const MARKER_FILE = '.prebuilds-generated';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function fail(message) {
+  process.stderr.write(`prebuild: ${message}\n`);
+  process.exit(2);
+}
+
+function checkPortable(buildDir) {
+  const cache = join(buildDir, 'CMakeCache.txt');
+  if (!existsSync(cache)) return 'no CMakeCache.txt next to the binary: portability not checked';
+  const text = readFileSync(cache, 'utf8');
+  if (/^MK_NATIVE:BOOL=(ON|1|TRUE)/im.test(text)) fail(`${relative(root, cache)} has MK_NATIVE=ON: a -march=native binary is not portable; rebuild with \`cmake-js rebuild --out build\``);
+  const flags = text.split('\n').filter((l) => /^CMAKE_CXX_FLAGS[A-Z_]*:/.test(l) && /-march=native|-mtune=native/.test(l));
+  if (flags.length) fail(`${relative(root, cache)} builds with ${flags[0]}: not portable; rebuild without it`);
+  if (process.env.CXXFLAGS && /-march=native/.test(process.env.CXXFLAGS)) fail('CXXFLAGS contains -march=native: not portable');
+  return 'portable build (no MK_NATIVE, no -march=native)';
+}
+
+/** The highest GLIBC / GLIBCXX symbol versions the binary needs (Linux, when objdump exists). */
+function glibcNeeds(file) {
+  const r = spawnSync('objdump', ['-T', file], { encoding: 'utf8' });
+  if (r.status !== 0) return null;
+  const max = (prefix) => {
+    const vs = [...r.stdout.matchAll(new RegExp(`\\(${prefix}_([0-9.]+)\\)`, 'g'))].map((m) => m[1].split('.').map(Number));
+    vs.sort((a, b) => a[0] - b[0] || (a[1] ?? 0) - (b[1] ?? 0) || (a[2] ?? 0) - (b[2] ?? 0));
+    return vs.length ? `${prefix} ${vs[vs.length - 1].join('.')}` : null;
+  };
+  return [max('GLIBC'), max('GLIBCXX')].filter(Boolean).join(', ');
+}
+
+/** Loads the binary in a child process and checks it exports the kernels. */
+function checkLoads(file) {
+  const r = spawnSync(process.execPath, ['-e', `const m = require(${JSON.stringify(file)}); if (typeof m.knn !== 'function' || typeof m.info !== 'function') { console.error('missing exports'); process.exit(3) } console.log(JSON.stringify(m.info()))`], { encoding: 'utf8' });
+  if (r.status !== 0) fail(`${file} does not load: ${(r.stderr || '').trim().split('\n').pop()}`);
+  return r.stdout.trim();
+}
+
+function generated() {
+  const f = join(root, MARKER_FILE);
+  return existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter((t) => PLATFORMS.includes(t)) : [];
+}
+
+function setGenerated(tags) {
+  const f = join(root, MARKER_FILE);
+  if (tags.length) writeFileSync(f, tags.join('\n') + '\n');
+  else rmSync(f, { force: true });
+}
+
+function list() {
+  const dir = join(root, 'prebuilds');
+  const rows = [];
+  for (const p of PLATFORMS) {
+    const f = join(dir, p, BINARY_NAME);
+    rows.push(existsSync(f) ? `${p}: ${relative(root, f)} (${statSync(f).size} bytes${generated().includes(p) ? ', generated by prepack' : ''})` : `${p}: -`);
+  }
+  return rows;
+}
+
+function main() {
+  const { values } = parseArgs({
+    options: {
+      from: { type: 'string' },
+      platform: { type: 'string' },
+      arch: { type: 'string' },
+      pack: { type: 'boolean' },
+      clean: { type: 'boolean' },
+      list: { type: 'boolean' },
+    },
+  });
+  if (values.list) {
+    process.stdout.write(list().join('\n') + '\n');
+    return;
+  }
+  if (values.clean) {
+    let removed = 0;
+    for (const p of generated()) {
+      rmSync(join(root, 'prebuilds', p), { recursive: true, force: true });
+      removed++;
+    }
+    setGenerated([]);
+    const top = join(root, 'prebuilds');
+    if (existsSync(top) && readdirSync(top).length === 0) rmSync(top, { recursive: true, force: true });
+    process.stdout.write(`prebuild: removed ${removed} generated prebuild folder(s)\n`);
+    return;
+  }
+  const platform = values.platform ?? process.platform;
+  const arch = values.arch ?? process.arch;
+  const tag = `${platform}-${arch}`;
+  if (!PLATFORMS.includes(tag)) fail(`expected one of ${PLATFORMS.join(', ')} for --platform/--arch, received ${tag}`);
+  const host = tag === `${process.platform}-${process.arch}`;
+  const from = resolve(values.from ?? join(root, 'build', 'Release', 'metal_kernels.node'));
+  if (!existsSync(from)) {
+    fail(`expected a built addon at ${from}, received no such file: build it first (pnpm --filter @metalfaiss/metal-kernels build)`);
+  }
+  const portability = checkPortable(dirname(dirname(from)) === join(root, 'build') ? join(root, 'build') : dirname(from));
+  const info = host ? checkLoads(from) : 'not loaded (another platform)';
+  const destDir = join(root, 'prebuilds', tag);
+  mkdirSync(destDir, { recursive: true });
+  const dest = join(destDir, BINARY_NAME);
+  copyFileSync(from, dest);
+  const marked = generated().filter((t) => t !== tag);
+  setGenerated(values.pack ? [...marked, tag] : marked);
+  const needs = platform === 'linux' ? glibcNeeds(dest) : null;
+  process.stdout.write(
+    [
+      `prebuild: ${relative(root, from)} -> ${relative(root, dest)} (${statSync(dest).size} bytes)`,
+      `  ${portability}`,
+      `  loads: ${info}`,
+      ...(needs ? [`  needs ${needs}`] : []),
+    ].join('\n') + '\n',
+  );
+}
+
+main();
