@@ -166,13 +166,27 @@ struct Prepared {
     }
   }
 
+  // The L2 dot form pays off from this many queries per scan call on.
+  static constexpr int64_t kDotMinQueries = 4;
+  bool use_dot(int64_t nq) const { return metric == kMetricL2 && kind != kKindByte && nq >= kDotMinQueries; }
+
   // Writes the prepared vector (dpad floats, or dpad bytes for the byte kind)
   // of x - sub (sub may be null) and returns the constant to add.
-  float prepare(const float* x, const float* sub, float* qv, uint8_t* qb) const {
+  float prepare(const float* x, const float* sub, float* qv, uint8_t* qb, bool dot = false) const {
     if (kind == kKindByte) {
       for (int64_t j = 0; j < d; j++) qb[j] = float_to_byte(sub ? x[j] - sub[j] : x[j]);
       for (int64_t j = d; j < dpad; j++) qb[j] = 0;
       return 0.0f;
+    }
+    if (metric == kMetricL2 && dot) {
+      double n2 = 0.0;
+      for (int64_t j = 0; j < d; j++) {
+        const float v = (sub ? x[j] - sub[j] : x[j]) - A[j];
+        qv[j] = -2.0f * v * B[j];
+        n2 += static_cast<double>(v) * v;
+      }
+      for (int64_t j = d; j < dpad; j++) qv[j] = 0.0f;
+      return static_cast<float>(n2);
     }
     if (metric == kMetricL2) {
       for (int64_t j = 0; j < d; j++) qv[j] = (sub ? x[j] - sub[j] : x[j]) - A[j];
@@ -195,14 +209,16 @@ struct Queries {
   Buffer<float> qv;
   Buffer<uint8_t> qb;
   std::vector<float> qc;
+  bool dot = false;
   void build(const Prepared& pr, const float* xq, int64_t nq) {
     const bool byte = pr.kind == kKindByte;
+    dot = pr.use_dot(nq);
     qv.reset(byte ? 1 : nq * pr.dpad);
     qb.reset(byte ? nq * pr.dpad : 1);
     qc.assign(nq, 0.0f);
     parallel_for(ceil_div(nq, 64), 256, [&](int64_t t, int) {
       for (int64_t q = t * 64; q < std::min(nq, t * 64 + 64); q++)
-        qc[q] = pr.prepare(xq + q * pr.d, nullptr, qv.get() + (byte ? 0 : q * pr.dpad), qb.get() + (byte ? q * pr.dpad : 0));
+        qc[q] = pr.prepare(xq + q * pr.d, nullptr, qv.get() + (byte ? 0 : q * pr.dpad), qb.get() + (byte ? q * pr.dpad : 0), dot);
     });
   }
 };
@@ -330,9 +346,12 @@ void search(const SearchParams& p) {
   const int slots = planned_slots(ntasks);
   std::vector<Heaps> heaps(slots);
   for (auto& h : heaps) h.init(p.nq, keff);
+  std::vector<std::vector<float>> norms(slots, std::vector<float>(qs.dot ? rows : 0));
   parallel_for(ntasks, slots, [&](int64_t t, int slot) {
     Heaps& h = heaps[slot];
     ScanArgs a = scan_args(pr);
+    a.l2dot = qs.dot;
+    a.cnorm = norms[slot].data();
     a.qv = qs.qv.get();
     a.qb = qs.qb.get();
     a.qc = qs.qc.data();
@@ -364,7 +383,10 @@ RangeResult range_search(const RangeParams& p) {
   const int64_t ntasks = ceil_div(p.nb, rows);
   std::vector<std::vector<Hit>> hits(ntasks);
   parallel_for(ntasks, 256, [&](int64_t t, int) {
+    std::vector<float> norms(qs.dot ? rows : 0);
     ScanArgs a = scan_args(pr);
+    a.l2dot = qs.dot;
+    a.cnorm = norms.data();
     a.qv = qs.qv.get();
     a.qb = qs.qb.get();
     a.qc = qs.qc.data();
@@ -437,7 +459,7 @@ void ivf_emit_hit(void* ctx, int64_t q, int64_t j, float score) {
 struct PairScratch {
   Buffer<float> qv;
   Buffer<uint8_t> qb;
-  std::vector<float> qc, thr;
+  std::vector<float> qc, thr, norms;
   std::vector<int64_t> query;
   int64_t cap = 0;
   void reserve(int64_t n, int64_t dpad) {
@@ -463,12 +485,13 @@ void ivf_run(const IvfSearchParams& p, const Prepared& pr, const ListWork& w, in
     PairScratch& s = scratch[slot];
     s.reserve(n, pr.dpad);
     const float* centroid = p.by_residual && l2 ? p.centroids + l * pr.d : nullptr;
+    const bool dot = pr.use_dot(n);
     for (int64_t i = 0; i < n; i++) {
       const int64_t pi = w.pairs[w.start[l] + i];
       const int64_t q = pi / p.nprobe;
       s.query[i] = q;
       float c = pr.prepare(p.xq + q * pr.d, centroid, s.qv.get() + (byte ? 0 : i * pr.dpad),
-                           s.qb.get() + (byte ? i * pr.dpad : 0));
+                           s.qb.get() + (byte ? i * pr.dpad : 0), dot);
       if (p.by_residual && !l2) c += p.coarse_dis[pi];
       s.qc[i] = c;
     }
@@ -482,6 +505,11 @@ void ivf_run(const IvfSearchParams& p, const Prepared& pr, const ListWork& w, in
     a.j0 = 0;
     a.mask = p.lists.masks ? p.lists.masks[l] : nullptr;
     a.thr = s.thr.data();
+    a.l2dot = dot;
+    if (dot) {
+      s.norms.resize(p.lists.sizes[l]);
+      a.cnorm = s.norms.data();
+    }
     IvfEmit e{};
     e.pair_query = s.query.data();
     e.ids = p.lists.ids[l];

@@ -10,6 +10,9 @@
 // bytes into float levels inside registers:
 //   L2: ||q - x||^2 = sum_j (q'_j - B_j c_j)^2      with q' = q - A
 //   IP: <q, x>      = sum_j q''_j c_j + sum_j q_j A_j  with q'' = q * B
+// and, for batches, the L2 "dot" form (one FMA per component and pair
+// instead of two operations; the code norms are computed once per call):
+//   ||q - x||^2 = ||q'||^2 + sum_j (B_j c_j)^2 + sum_j q'''_j c_j  with q''' = -2 q' B
 // fp16 codes decode to their half value (A = 0, B = 1). The "byte" kind is
 // FAISS's integer path for QT_8bit_direct when d % 16 == 0: the query is
 // truncated to bytes and the distance is computed exactly in int32.
@@ -36,11 +39,15 @@ static inline int64_t chunk_offset(int kind, int64_t i) {
 struct ScanArgs {
   int kind;
   int metric;             // kMetricL2 | kMetricInnerProduct
+  // L2 only: use the dot form. qv holds -2 (q - A) B, qc holds ||q - A||^2,
+  // and cnorm is scratch for ncodes floats (the kernel fills it first).
+  bool l2dot;
+  float* cnorm;
   int64_t d;              // components per vector
   int64_t dpad;           // stride of the prepared query vectors (multiple of 16, >= d)
   int64_t code_size;      // bytes per code
   const float* bvec;      // L2: B, dpad floats (zero past d); unused for IP and the byte kind
-  const float* qv;        // nq prepared vectors, stride dpad, zero past d (L2: q - A, IP: q * B)
+  const float* qv;        // nq prepared vectors, stride dpad, zero past d (L2: q - A, IP: q * B, L2 dot: see above)
   const uint8_t* qb;      // byte kind: nq query byte vectors, stride dpad
   const float* qc;        // nq constants added to the distance (L2) or inner product (IP); may be null
   int64_t nq;
