@@ -6,7 +6,10 @@
  * files allow-list, engines, README, no workspace: ranges, the prebuild
  * present and no build/ folder), installs the tarballs with npm into a fresh
  * temporary project outside the workspace, and runs the README's quickstart
- * there as ESM and as CJS, plus the `metalfaiss` bin.
+ * there as ESM and as CJS, plus the `metalfaiss` bin and the no-binary
+ * fallback. Last, the release flow: `changeset version` on a copy of the
+ * workspace's manifests writes a CHANGELOG.md per package with the pending
+ * changesets (`changeset publish`, i.e. `pnpm release`, then publishes).
  *
  * It reuses the built dist/ folders (run `pnpm build` first) and installs
  * offline-capable: the external runtime dependencies (node-gyp-build) are
@@ -222,5 +225,44 @@ const v = run(binPath, ['--version'], { cwd: app });
 check('the metalfaiss bin is installed and runs', v.status === 0 && /^\d+\.\d+\.\d+/.test(v.stdout), (v.stdout || v.stderr).trim());
 const miss = run(binPath, ['info', 'missing.faiss'], { cwd: app });
 check('the metalfaiss bin: one-line error and exit code 2 for a missing file', miss.status === 2 && miss.stderr.trim().split('\n').length === 1, miss.stderr.trim());
+
+// ---------------------------------------------------------------- the release flow: `changeset version` on a copy
+timed('changeset version', () => {
+  const rel = join(work, 'release');
+  mkdirSync(join(rel, '.changeset'), { recursive: true });
+  for (const f of ['package.json', 'pnpm-workspace.yaml']) writeFileSync(join(rel, f), readFileSync(join(root, f)));
+  const pending = readdirSync(join(root, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md');
+  for (const f of [...pending, 'config.json', 'README.md']) if (existsSync(join(root, '.changeset', f))) writeFileSync(join(rel, '.changeset', f), readFileSync(join(root, '.changeset', f)));
+  const config = JSON.parse(readFileSync(join(root, '.changeset', 'config.json'), 'utf8'));
+  check('changesets config: public access, base branch main', config.access === 'public' && config.baseBranch === 'main', JSON.stringify({ access: config.access, baseBranch: config.baseBranch }));
+  const summaries = new Map(); // package -> summaries of its pending changesets
+  for (const f of pending) {
+    const text = readFileSync(join(root, '.changeset', f), 'utf8');
+    const m = /^---\n([\s\S]*?)\n---\n([\s\S]*)$/.exec(text);
+    if (!check(`changeset ${f} has front matter and a summary`, m && m[2].trim().length > 0)) continue;
+    for (const line of m[1].split('\n')) {
+      const pm = /^["']?(@metalfaiss\/[a-z-]+)["']?\s*:\s*(major|minor|patch)\s*$/.exec(line.trim());
+      if (pm) summaries.set(pm[1], [...(summaries.get(pm[1]) ?? []), m[2].trim().split('\n')[0]]);
+    }
+  }
+  for (const p of packages) {
+    const dir = join(rel, 'packages', basename(p.dir));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'package.json'), readFileSync(join(p.dir, 'package.json')));
+    if (existsSync(join(p.dir, 'CHANGELOG.md'))) writeFileSync(join(dir, 'CHANGELOG.md'), readFileSync(join(p.dir, 'CHANGELOG.md')));
+  }
+  const bin = join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'changeset.cmd' : 'changeset');
+  const r = run(bin, ['version'], { cwd: rel });
+  if (!check('`changeset version` runs', r.status === 0, (r.stderr || r.stdout).trim().split('\n').slice(-2).join(' | '))) return;
+  check('`changeset version` consumed the pending changesets', readdirSync(join(rel, '.changeset')).filter((f) => f.endsWith('.md') && f !== 'README.md').length === 0, `${pending.length} pending before`);
+  for (const p of packages) {
+    const dir = join(rel, 'packages', basename(p.dir));
+    const mine = summaries.get(p.json.name) ?? [];
+    if (!mine.length) continue;
+    const log = existsSync(join(dir, 'CHANGELOG.md')) ? readFileSync(join(dir, 'CHANGELOG.md'), 'utf8') : '';
+    const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version;
+    check(`${p.json.name}: CHANGELOG.md written by \`changeset version\` (${p.json.version} -> ${version})`, log.startsWith(`# ${p.json.name}`) && log.includes(`## ${version}`) && version !== p.json.version && mine.every((s) => log.includes(s.slice(0, 60))));
+  }
+});
 
 finish({ work: opts.keep ? work : undefined, tarballs: Object.fromEntries(Object.entries(tarballs).map(([k, f]) => [k, basename(f)])), quickstart: results });
