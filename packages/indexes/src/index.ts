@@ -26,3 +26,4 @@ export { IndexRefine, IndexRefineFlat } from './meta/refine';
 export type { SearchParametersRefine } from './meta/refine';
 export { IndexShards, IndexReplicas, mergeShardResults } from './meta/shards';
 export type { IndexShardsOptions } from './meta/shards';
+export * from './factory/index';
