@@ -59,8 +59,16 @@ export interface StressOptions {
   removePerRound: number;
   /** reset every this many rounds (0: never) */
   resetEvery: number;
-  /** 'exact': returned distances must equal the true distance (indexes storing raw vectors) */
+  /**
+   * 'exact': a returned distance must equal the distance to the id's vector
+   * (after `stored`, for indexes that store an encoded form); 'approximate':
+   * only finiteness and order are checked
+   */
   distances: 'exact' | 'approximate';
+  /** the vector the index holds for an input vector (e.g. decode(encode(x))); default: the input itself */
+  stored?: (x: Float32Array) => Float32Array;
+  /** relative tolerance of the 'exact' distance check (default 1e-4) */
+  tolerance?: number;
   /** 'l2' (ascending distances) or 'ip' (descending similarities) */
   metric?: 'l2' | 'ip';
   /**
@@ -170,12 +178,13 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
         prev = dist;
         if (o.distances === 'exact') {
           vectorOf(label, d, v);
+          const w = o.stored ? o.stored(v) : v;
           let s = 0;
           for (let t = 0; t < d; t++) {
             const a = p.xq[q * d + t];
-            s += metric === 'l2' ? (a - v[t]) * (a - v[t]) : a * v[t];
+            s += metric === 'l2' ? (a - w[t]) * (a - w[t]) : a * w[t];
           }
-          if (Math.abs(s - dist) > 1e-4 * Math.max(1, Math.abs(s))) fail(`query ${q}: distance ${dist} for label ${label}, true distance ${s} (torn or stale vector)`);
+          if (Math.abs(s - dist) > (o.tolerance ?? 1e-4) * Math.max(1, Math.abs(s))) fail(`query ${q}: distance ${dist} for label ${label}, true distance ${s} (torn or stale vector)`);
         }
       }
       if ((o.results ?? 'full') === 'full' && p.ntotalAtStart >= k && count < k) fail(`query ${q}: ${count} results from an index of ${p.ntotalAtStart} vectors (k = ${k})`);
