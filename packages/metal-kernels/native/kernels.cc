@@ -54,8 +54,9 @@ int64_t env_int(const char* name, int64_t fallback) {
 
 // Tuning knobs (defaults measured on the project machine; the MK_TUNE_*
 // variables exist for benchmarking only and are not a public interface).
-const int64_t kStreamMaxQueries = env_int("MK_TUNE_STREAM_NQ", 4);
+const int64_t kStreamMaxQueries = env_int("MK_TUNE_STREAM_NQ", 8);
 const int64_t kPackedQueryBytes = env_int("MK_TUNE_QBLOCK_BYTES", 4 << 20);
+const int64_t kPrefetchFloats = env_int("MK_TUNE_PREFETCH", 1);  // 0 disables prefetching
 const int64_t kHeapEntriesPerSlot = int64_t(1) << 20;
 
 // How the database rows are split into tasks.
@@ -149,6 +150,16 @@ void fill_padding(float* dist, int64_t* lab, int64_t count, int metric) {
   }
 }
 
+// Squared norms of the queries for the streaming path (dot-product form, nq > 1).
+std::vector<float> stream_query_norms(const IsaKernels* isa, const float* xq, int64_t nq, int64_t d, int metric) {
+  std::vector<float> qn;
+  if (metric == kMetricL2 && nq > 1) {
+    qn.resize(nq);
+    isa->norms(xq, nq, d, qn.data());
+  }
+  return qn;
+}
+
 }  // namespace
 
 int64_t stream_max_queries() { return kStreamMaxQueries; }
@@ -170,11 +181,13 @@ void pairwise(const PairwiseParams& p) {
   const int64_t d = p.d;
   if (p.nq <= kStreamMaxQueries) {
     const DbSplit s = split_stream(p.nb, d, p.nq);
+    const std::vector<float> qn = stream_query_norms(isa, p.xq, p.nq, d, p.metric);
     parallel_for(s.ntasks, 256, [&](int64_t t, int) {
       const int64_t r0 = t * s.rows_per_task;
       StreamArgs a{};
       a.xq = p.xq;
       a.nq = p.nq;
+      a.qnorms = qn.data();
       a.xb = p.xb + r0 * d;
       a.nrows = std::min(s.rows_per_task, p.nb - r0);
       a.j0 = r0;
@@ -207,6 +220,7 @@ void pairwise(const PairwiseParams& p) {
       a.d = d;
       a.metric = p.metric;
       a.scratch = scratch.get() + stride * slot;
+      a.prefetch = kPrefetchFloats;
       a.out = p.out + q0 * p.nb;
       a.ldo = p.nb;
       isa->gemm_rows(&a);
@@ -232,8 +246,10 @@ void knn(const KnnParams& p) {
     PackedQueries pq;
     DbSplit s;
     int64_t npad = nqb;
+    std::vector<float> sqn;
     if (stream) {
       s = split_stream(p.nb, d, nqb);
+      sqn = stream_query_norms(isa, p.xq + q0 * d, nqb, d, p.metric);
     } else {
       pq.pack(isa, p.xq + q0 * d, nqb, d, l2);
       npad = pq.npad;
@@ -253,6 +269,7 @@ void knn(const KnnParams& p) {
         StreamArgs a{};
         a.xq = p.xq + q0 * d;
         a.nq = nqb;
+        a.qnorms = sqn.data();
         a.xb = p.xb + r0 * d;
         a.nrows = rows;
         a.j0 = r0;
@@ -273,6 +290,8 @@ void knn(const KnnParams& p) {
         a.d = d;
         a.metric = p.metric;
         a.scratch = scratch.get() + stride * slot;
+        a.prefetch = kPrefetchFloats;
+      a.prefetch = kPrefetchFloats;
         a.thr = h.thr.get();
         a.emit = {&emit_heap, &h};
         isa->gemm_rows(&a);
@@ -335,8 +354,10 @@ RangeResult range_search(const RangeParams& p) {
     PackedQueries pq;
     DbSplit s;
     int64_t npad = nqb;
+    std::vector<float> sqn;
     if (stream) {
       s = split_stream(p.nb, d, nqb);
+      sqn = stream_query_norms(isa, p.xq + q0 * d, nqb, d, p.metric);
     } else {
       pq.pack(isa, p.xq + q0 * d, nqb, d, l2);
       npad = pq.npad;
@@ -356,6 +377,7 @@ RangeResult range_search(const RangeParams& p) {
         StreamArgs a{};
         a.xq = p.xq + q0 * d;
         a.nq = nqb;
+        a.qnorms = sqn.data();
         a.xb = p.xb + r0 * d;
         a.nrows = rows;
         a.j0 = r0;
@@ -375,6 +397,8 @@ RangeResult range_search(const RangeParams& p) {
         a.d = d;
         a.metric = p.metric;
         a.scratch = scratch.get() + stride * slot;
+        a.prefetch = kPrefetchFloats;
+      a.prefetch = kPrefetchFloats;
         a.thr = thr.get();
         a.emit = {&emit_hit, &hits[t]};
         isa->gemm_rows(&a);

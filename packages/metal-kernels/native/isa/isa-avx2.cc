@@ -38,6 +38,9 @@ struct V {
 constexpr int kMR = 6;  // 6 x 2 ymm accumulators (12 of 16 registers)
 constexpr int kNV = 2;  // 16 queries per panel
 
+constexpr int kSQ = 2;  // queries per streaming pass
+#define kSQ_MAX 2
+
 #include "isa-body.inc"
 
 }  // namespace

@@ -32,6 +32,9 @@ struct V {
 constexpr int kMR = 12;  // database rows per micro-tile: 12 x 2 zmm accumulators
 constexpr int kNV = 2;   // 32 queries per panel
 
+constexpr int kSQ = 4;  // queries per streaming pass
+#define kSQ_MAX 4
+
 #include "isa-body.inc"
 
 }  // namespace

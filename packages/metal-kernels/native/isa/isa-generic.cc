@@ -49,6 +49,9 @@ struct V {
 constexpr int kMR = 4;  // 4 rows x 8 queries
 constexpr int kNV = 1;
 
+constexpr int kSQ = 2;  // queries per streaming pass
+#define kSQ_MAX 2
+
 #include "isa-body.inc"
 
 }  // namespace

@@ -36,6 +36,7 @@ struct GemmArgs {
   int64_t d;
   int metric;
   float* scratch;        // >= (d + 16) * mr floats, 64-byte aligned, private to the caller
+  int64_t prefetch;      // floats ahead to prefetch in the database rows (0: off)
   // threshold mode (out == null): thr has panels * nr entries, padded queries hold -inf
   float* thr;
   Emitter emit;
@@ -48,6 +49,7 @@ struct GemmArgs {
 struct StreamArgs {
   const float* xq;  // nq rows
   int64_t nq;
+  const float* qnorms;  // L2 with nq > 1: squared norms of the queries (dot-product form)
   const float* xb;  // nrows rows
   int64_t nrows;
   int64_t j0;
