@@ -103,6 +103,12 @@ export const OUT_OF_SCOPE_BINARY_FOURCCS: Readonly<Record<string, string>> = {
   IBHm: 'IndexBinaryMultiHash',
 };
 
+/** Inverted-list fourccs FAISS 1.7.3 reads through its IO hooks that are outside this project's scope. */
+export const OUT_OF_SCOPE_INVLISTS_FOURCCS: Readonly<Record<string, string>> = {
+  ilod: 'OnDiskInvertedLists',
+  ilbl: 'BlockInvertedLists',
+};
+
 /** FAISS class names, for descriptions and messages. */
 export const CLASS_NAMES: Readonly<Record<string, string>> = {
   IxF2: 'IndexFlatL2',

@@ -16,6 +16,7 @@ import {
   MetalFaissError,
   OUT_OF_SCOPE_BINARY_FOURCCS,
   OUT_OF_SCOPE_FLOAT_FOURCCS,
+  OUT_OF_SCOPE_INVLISTS_FOURCCS,
   readIndex,
   readIndexBinary,
   writeIndex,
@@ -46,7 +47,11 @@ function encodeWithBoundaries(record: AnyIndexRecord, binary: boolean): Sample['
 
 const samples: Sample[] = allSyntheticRecords(99).map(({ name, record, binary }) => ({ name, binary, ...encodeWithBoundaries(record, binary) }));
 
-const OUT_OF_SCOPE = new Set([...Object.keys(OUT_OF_SCOPE_FLOAT_FOURCCS), ...Object.keys(OUT_OF_SCOPE_BINARY_FOURCCS)]);
+const OUT_OF_SCOPE = new Set([
+  ...Object.keys(OUT_OF_SCOPE_FLOAT_FOURCCS),
+  ...Object.keys(OUT_OF_SCOPE_BINARY_FOURCCS),
+  ...Object.keys(OUT_OF_SCOPE_INVLISTS_FOURCCS),
+]);
 
 /** Largest total allocation one parse may make for an input of n bytes (data copies + nlist-sized tables, nlist <= 2^20). */
 function allocationBound(n: number): number {

@@ -94,6 +94,17 @@ describe('unknown and newer fourccs', () => {
     expect(err.message).toContain('IndexBinaryHash');
   });
 
+  it('inverted lists: "ilod" (1.7.3, on-disk) is UNSUPPORTED, "ilpn" (newer FAISS) is IO_FORMAT', () => {
+    const ivf = writeIndex(ivfFlat(r, 4, 10, 3));
+    const at = Buffer.from(ivf).indexOf(Buffer.from('ilar', 'latin1'));
+    const ilod = failure(() => readIndex(put(ivf, at, (v) => v.setUint32(0, fourccToU32('ilod'), true))));
+    expect(ilod.code).toBe('UNSUPPORTED');
+    expect(ilod.message).toContain('OnDiskInvertedLists');
+    const ilpn = failure(() => readIndex(put(ivf, at, (v) => v.setUint32(0, fourccToU32('ilpn'), true))));
+    expect(ilpn.code).toBe('IO_FORMAT');
+    expect(ilpn.message).toContain(`byte offset ${at} `);
+  });
+
   it('float and binary readers point at each other', () => {
     const bin = writeIndexBinary(binaryFlat(r, 16, 2));
     expect(failure(() => readIndex(bin)).message).toMatch(/readIndexBinary/);

@@ -17,6 +17,7 @@ import type {
   ScalarQuantizerRecord,
 } from '../records';
 import { METRIC_NAMES } from '../records';
+import { OUT_OF_SCOPE_INVLISTS_FOURCCS } from '../fourcc';
 
 /** Largest dimension FAISS main accepts when reading (d <= 2^20). */
 export const MAX_D = 1 << 20;
@@ -398,8 +399,8 @@ export function readInvertedLists(c: Cursor, nlist: number, codeSize: number): I
   const h = c.fourcc('invlists fourcc');
   if (h.text === 'il00') return { fourcc: 'il00' };
   if (h.text !== 'ilar') {
-    if (h.text === 'ilod' || h.text === 'ilpn' || h.text === 'ilp2') {
-      c.failUnsupported('invlists fourcc', `inverted lists of type "${h.text}"`, h.at);
+    if (h.text in OUT_OF_SCOPE_INVLISTS_FOURCCS) {
+      c.failUnsupported('invlists fourcc', `FAISS inverted lists "${h.text}" (${OUT_OF_SCOPE_INVLISTS_FOURCCS[h.text]})`, h.at);
     }
     c.failFourcc('invlists fourcc', 'inverted lists fourcc "ilar" or "il00"', h);
   }
