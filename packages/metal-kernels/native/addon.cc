@@ -4,7 +4,6 @@
 
 #include "bindings.h"
 #include "hnsw-bindings.h"
-#include "ivf-bindings.h"
 #include "sq-bindings.h"
 
 namespace mk {
@@ -14,7 +13,6 @@ void register_dense_bindings(Napi::Env env, Napi::Object exports);  // dense/den
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mk::register_bindings(env, exports);
   mk::register_hnsw_hamming_bindings(env, exports);
-  mk::register_ivf_bindings(env, exports);
   mk::register_dense_bindings(env, exports);
   mk::register_sq_bindings(env, exports);
   return exports;
