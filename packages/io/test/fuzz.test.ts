@@ -62,9 +62,10 @@ let allocated = 0;
 beforeAll(() => setAllocationObserver((b) => (allocated += b)));
 afterAll(() => setAllocationObserver(undefined));
 
-const stats = { parsed: 0, ioFormat: 0, unsupported: 0 };
+const stats = { truncations: 0, mutations: 0, parsed: 0, ioFormat: 0, unsupported: 0 };
 
 function check(sample: Sample, data: Uint8Array, what: string): void {
+  stats.mutations++;
   allocated = 0;
   let rec: AnyIndexRecord | undefined;
   try {
@@ -127,6 +128,7 @@ describe('fuzz (deterministic, bounded)', () => {
         }
       }
     }
+    stats.truncations = n;
     expect(n).toBeGreaterThan(2000);
   });
 
