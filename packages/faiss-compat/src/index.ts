@@ -41,3 +41,5 @@ export {
 } from './transforms';
 export { IndexPreTransform, IndexRefine, IndexRefineFlat, IndexShards, IndexReplicas } from './meta';
 import './io/composite';
+export { index_factory, index_binary_factory } from './factory';
+export { ParameterSpace, downcast_index, extract_index_ivf, setNumProbes } from './parameter-space';

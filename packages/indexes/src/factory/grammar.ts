@@ -4,11 +4,11 @@
  * and where it is. Parsing knows nothing about which classes exist; building
  * (build.ts) does.
  *
- * Order of the rules, as in FAISS:
- *   1. `IDMap2,<x>` / `<x>,IDMap2`, then `IDMap,<x>` / `<x>,IDMap`
- *   2. `<x>,RFlat` / `<x>,Refine(<y>)`
- *   3. leading transforms: PCA{d}, PCAW{d}, PCAR{d}, PCAWR{d}, L2norm, RR[{d}],
+ * Order of the rules, as in FAISS 1.7.3 (the oracle; FAISS main moved IDMap first):
+ *   1. `<x>,RFlat` / `<x>,Refine(<y>)`
+ *   2. leading transforms: PCA{d}, PCAW{d}, PCAR{d}, PCAWR{d}, L2norm, RR[{d}],
  *      ITQ[{d}], OPQ{M}[_{d}], Pad{d}
+ *   3. `IDMap2,<x>` / `<x>,IDMap2`, `IDMap,<x>` / `<x>,IDMap`
  *   4. `Flat`, `LSH[{nbits}][r][t]`, `SQ8|SQ4|SQ6|SQfp16|SQ8_direct`, `PQ{M}[x{nbits}][np]`
  *   5. `HNSW[{M}][,_]<Flat|PQ{M}[x{nbits}]|SQ..>`
  *   6. `IVF{n}[k|M]` / `IVF{n}_HNSW[{M}]` / `IVF{n}(<quantizer>)`, then `,Flat|,PQ..|,SQ..`
@@ -191,16 +191,7 @@ export function parseIndexDescription(full: string): IndexNode {
 function parseSub(full: string, s: string, base: number): IndexNode {
   if (s === '') throw syntaxError(full, '', base, 'missing index description', INDEX_HELP);
   let m: RegExpExecArray | null;
-  // 1. IDMap wrappers (suffix form first, as FAISS)
-  for (const [name, two] of [['IDMap2', true], ['IDMap', false]] as const) {
-    if (s.endsWith(`,${name}`) && s.length > name.length + 1) {
-      return { kind: 'IDMap', two, sub: parseSub(full, s.slice(0, -(name.length + 1)), base), token: name, pos: base + s.length - name.length };
-    }
-    if (s.startsWith(`${name},`)) {
-      return { kind: 'IDMap', two, sub: parseSub(full, s.slice(name.length + 1), base + name.length + 1), token: name, pos: base };
-    }
-  }
-  // 2. refinement
+  // 1. refinement (FAISS 1.7.3 matches it first)
   if (s.endsWith(',RFlat') && s.length > 6) {
     return { kind: 'Refine', base: parseSub(full, s.slice(0, -6), base), refine: null, token: 'RFlat', pos: base + s.length - 5 };
   }
@@ -214,7 +205,7 @@ function parseSub(full: string, s: string, base: number): IndexNode {
       pos: base + m[1].length + 1,
     };
   }
-  // 3. leading transforms
+  // 2. leading transforms
   const chain: TransformNode[] = [];
   let rest = s;
   let restPos = base;
@@ -230,6 +221,15 @@ function parseSub(full: string, s: string, base: number): IndexNode {
   if (chain.length > 0) {
     if (rest === '') throw syntaxError(full, '', restPos, `missing index after the transform '${chain[chain.length - 1].token}':`, INDEX_HELP);
     return { kind: 'PreTransform', chain, sub: parseSub(full, rest, restPos), token: chain[0].token, pos: chain[0].pos };
+  }
+  // 3. IDMap wrappers (after the transforms, as FAISS 1.7.3)
+  for (const [name, two] of [['IDMap2', true], ['IDMap', false]] as const) {
+    if (s.endsWith(`,${name}`) && s.length > name.length + 1) {
+      return { kind: 'IDMap', two, sub: parseSub(full, s.slice(0, -(name.length + 1)), base), token: name, pos: base + s.length - name.length };
+    }
+    if (s.startsWith(`${name},`)) {
+      return { kind: 'IDMap', two, sub: parseSub(full, s.slice(name.length + 1), base + name.length + 1), token: name, pos: base };
+    }
   }
   return parseBasic(full, s, base);
 }
