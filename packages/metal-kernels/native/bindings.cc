@@ -159,14 +159,32 @@ void run_sync(Napi::Env env, const char* name, F&& f) {
 
 // ------------------------------------------------------------- kernels
 
+struct NormsParams {
+  const float* x;
+  int64_t n, d;
+  float* out;
+};
+
+NormsParams norms_params(Args& a) {
+  NormsParams p{};
+  p.n = a.integer(1, "n", 0);
+  p.d = a.integer(2, "d", 1);
+  p.x = a.f32(0, "x", a.product(p.n, p.d, "n * d"));
+  p.out = a.f32(3, "out", p.n);
+  return p;
+}
+
 Napi::Value NormsL2Sqr(const Napi::CallbackInfo& info) {
   Args a{info, "normsL2Sqr", {}};
-  const int64_t n = a.integer(1, "n", 0);
-  const int64_t d = a.integer(2, "d", 1);
-  const float* x = a.f32(0, "x", a.product(n, d, "n * d"));
-  float* out = a.f32(3, "out", n);
-  run_sync(info.Env(), a.fn, [&] { norms_l2sqr(x, n, d, out); });
+  NormsParams p = norms_params(a);
+  run_sync(info.Env(), a.fn, [&] { norms_l2sqr(p.x, p.n, p.d, p.out); });
   return info.Env().Undefined();
+}
+
+Napi::Value NormsL2SqrAsync(const Napi::CallbackInfo& info) {
+  Args a{info, "normsL2SqrAsync", {}};
+  NormsParams p = norms_params(a);
+  return queue(info.Env(), a.fn, [p] { norms_l2sqr(p.x, p.n, p.d, p.out); }, nullptr, a.keep);
 }
 
 PairwiseParams pairwise_params(Args& a) {
@@ -273,8 +291,7 @@ Napi::Value RangeSearchAsync(const Napi::CallbackInfo& info) {
       [result](Napi::Env env) { return range_to_js(env, *result); }, a.keep);
 }
 
-Napi::Value Topk(const Napi::CallbackInfo& info) {
-  Args a{info, "topk", {}};
+TopkParams topk_params(Args& a) {
   TopkParams p{};
   p.n = a.integer(1, "n", 0);
   p.m = a.integer(2, "m", 0);
@@ -284,8 +301,20 @@ Napi::Value Topk(const Napi::CallbackInfo& info) {
   const int64_t out = a.product(p.n, p.k, "n * k");
   p.out_values = a.f32(5, "outValues", out);
   p.out_indices = a.i64(6, "outIndices", out);
+  return p;
+}
+
+Napi::Value Topk(const Napi::CallbackInfo& info) {
+  Args a{info, "topk", {}};
+  TopkParams p = topk_params(a);
   run_sync(info.Env(), a.fn, [&] { topk(p); });
   return info.Env().Undefined();
+}
+
+Napi::Value TopkAsync(const Napi::CallbackInfo& info) {
+  Args a{info, "topkAsync", {}};
+  TopkParams p = topk_params(a);
+  return queue(info.Env(), a.fn, [p] { topk(p); }, nullptr, a.keep);
 }
 
 // ------------------------------------------------------------- configuration
@@ -330,6 +359,7 @@ void register_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("normsL2Sqr", Napi::Function::New(env, NormsL2Sqr, "normsL2Sqr"));
+  exports.Set("normsL2SqrAsync", Napi::Function::New(env, NormsL2SqrAsync, "normsL2SqrAsync"));
   exports.Set("pairwise", Napi::Function::New(env, Pairwise, "pairwise"));
   exports.Set("pairwiseAsync", Napi::Function::New(env, PairwiseAsync, "pairwiseAsync"));
   exports.Set("knn", Napi::Function::New(env, Knn, "knn"));
@@ -337,6 +367,7 @@ void register_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("rangeSearch", Napi::Function::New(env, RangeSearch, "rangeSearch"));
   exports.Set("rangeSearchAsync", Napi::Function::New(env, RangeSearchAsync, "rangeSearchAsync"));
   exports.Set("topk", Napi::Function::New(env, Topk, "topk"));
+  exports.Set("topkAsync", Napi::Function::New(env, TopkAsync, "topkAsync"));
 }
 
 }  // namespace mk

@@ -108,6 +108,7 @@ export interface BackendInfo {
 export interface KernelBackend {
   readonly name: 'native' | 'reference';
   normsL2Sqr(x: Float32Array, n: number, d: number, out: Float32Array): void;
+  normsL2SqrAsync(x: Float32Array, n: number, d: number, out: Float32Array): Promise<void>;
   pairwiseDistances(args: PairwiseArgs): void;
   pairwiseDistancesAsync(args: PairwiseArgs): Promise<void>;
   knn(args: KnnArgs): void;
@@ -115,6 +116,7 @@ export interface KernelBackend {
   rangeSearch(args: RangeArgs): RangeSearchOutput;
   rangeSearchAsync(args: RangeArgs): Promise<RangeSearchOutput>;
   topk(args: TopkArgs): void;
+  topkAsync(args: TopkArgs): Promise<void>;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   info(): BackendInfo;

@@ -24,6 +24,7 @@ export interface NativeAddon {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   normsL2Sqr(x: Float32Array, n: number, d: number, out: Float32Array): void;
+  normsL2SqrAsync(x: Float32Array, n: number, d: number, out: Float32Array): Promise<void>;
   pairwise(xq: Float32Array, xb: Float32Array, nq: number, nb: number, d: number, metric: number, out: Float32Array): void;
   pairwiseAsync(
     xq: Float32Array, xb: Float32Array, nq: number, nb: number, d: number, metric: number, out: Float32Array,
@@ -48,6 +49,10 @@ export interface NativeAddon {
     values: Float32Array, n: number, m: number, k: number, largest: boolean,
     outValues: Float32Array, outIndices: BigInt64Array,
   ): void;
+  topkAsync(
+    values: Float32Array, n: number, m: number, k: number, largest: boolean,
+    outValues: Float32Array, outIndices: BigInt64Array,
+  ): Promise<void>;
 }
 
 export interface AddonLoadResult {

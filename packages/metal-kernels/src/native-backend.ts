@@ -49,6 +49,9 @@ export function createNativeBackend(addon: NativeAddon): KernelBackend {
       validateNorms(x, n, d, out);
       guard('normsL2Sqr', () => addon.normsL2Sqr(x, n, d, out));
     },
+    normsL2SqrAsync(x: Float32Array, n: number, d: number, out: Float32Array): Promise<void> {
+      return guardAsync('normsL2SqrAsync', () => validateNorms(x, n, d, out), () => addon.normsL2SqrAsync(x, n, d, out));
+    },
     pairwiseDistances(args: PairwiseArgs): void {
       validatePairwise(args);
       guard('pairwiseDistances', () => pairwiseCall(args, addon.pairwise));
@@ -78,6 +81,11 @@ export function createNativeBackend(addon: NativeAddon): KernelBackend {
       validateTopk(args);
       guard('topk', () =>
         addon.topk(args.values, args.n, args.m, args.k, args.largest, args.outValues, args.outIndices),
+      );
+    },
+    topkAsync(args: TopkArgs): Promise<void> {
+      return guardAsync('topkAsync', () => validateTopk(args), () =>
+        addon.topkAsync(args.values, args.n, args.m, args.k, args.largest, args.outValues, args.outIndices),
       );
     },
     setNumThreads(n: number): void {

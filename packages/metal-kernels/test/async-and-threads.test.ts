@@ -34,6 +34,30 @@ describe.skipIf(!native)('async kernels', () => {
     }
   });
 
+  it('normsL2SqrAsync and topkAsync give the sync results', async () => {
+    const n = 300;
+    const d = 77;
+    const x = randomInts(n * d, 3);
+    const a = new Float32Array(n);
+    const b = new Float32Array(n);
+    native!.normsL2Sqr(x, n, d, a);
+    await native!.normsL2SqrAsync(x, n, d, b);
+    expect(Array.from(b)).toEqual(Array.from(a));
+    for (const largest of [true, false]) {
+      const t = (outValues: Float32Array, outIndices: BigInt64Array) => ({ values: x, n, m: d, k: 9, largest, outValues, outIndices });
+      const s = t(new Float32Array(n * 9), new BigInt64Array(n * 9));
+      const y = t(new Float32Array(n * 9), new BigInt64Array(n * 9));
+      native!.topk(s);
+      await native!.topkAsync(y);
+      expect(Array.from(y.outIndices)).toEqual(Array.from(s.outIndices));
+      expect(Array.from(y.outValues)).toEqual(Array.from(s.outValues));
+      const r = t(new Float32Array(n * 9), new BigInt64Array(n * 9));
+      await referenceBackend.topkAsync(r);
+      expect(Array.from(r.outIndices)).toEqual(Array.from(s.outIndices));
+    }
+    await expect(native!.topkAsync({ values: x, n, m: d, k: 0, largest: true, outValues: new Float32Array(0), outIndices: new BigInt64Array(0) })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
   it('keeps the event loop ticking during a long knnAsync call', async () => {
     // ~10 GFLOP: long enough that the loop must turn while it runs
     const nq = 1000;

@@ -123,6 +123,7 @@ function info(): BackendInfo {
 export const referenceBackend: KernelBackend = {
   name: 'reference',
   normsL2Sqr,
+  normsL2SqrAsync: (x, n, d, out) => deferred(() => normsL2Sqr(x, n, d, out)),
   pairwiseDistances,
   pairwiseDistancesAsync: (args) => deferred(() => pairwiseDistances(args)),
   knn,
@@ -130,6 +131,7 @@ export const referenceBackend: KernelBackend = {
   rangeSearch,
   rangeSearchAsync: (args) => deferred(() => rangeSearch(args)),
   topk,
+  topkAsync: (args) => deferred(() => topk(args)),
   /** Recorded and reported, but the reference backend always runs on one thread. */
   setNumThreads(n: number): void {
     referenceThreads = validateThreads(n);
