@@ -111,6 +111,11 @@ export function normsL2Sqr(x: Float32Array, n: number, d: number, out: Float32Ar
   activeBackend().normsL2Sqr(x, n, d, out);
 }
 
+/** Like normsL2Sqr, computed off the JS thread (native backend). */
+export function normsL2SqrAsync(x: Float32Array, n: number, d: number, out: Float32Array): Promise<void> {
+  return activeBackend().normsL2SqrAsync(x, n, d, out);
+}
+
 /** All nq x nb distances (squared L2 or inner product) into args.out (length nq * nb). */
 export function pairwiseDistances(args: PairwiseArgs): void {
   activeBackend().pairwiseDistances(args);
@@ -144,6 +149,11 @@ export function rangeSearchAsync(args: RangeArgs): Promise<RangeSearchOutput> {
 /** The k largest (or smallest) values of each row of an n x m matrix, with their column indices. */
 export function topk(args: TopkArgs): void {
   activeBackend().topk(args);
+}
+
+/** Like topk, computed off the JS thread (native backend). */
+export function topkAsync(args: TopkArgs): Promise<void> {
+  return activeBackend().topkAsync(args);
 }
 
 /** Worker threads of the active backend (1..256; native default: the CPUs this process may use). */
