@@ -15,7 +15,10 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBinaryIndexRecord, writeIndexRecord } from '../src/codec/dispatch';
+import { Encoder } from '../src/encoder';
 import {
+  MetalFaissError,
   readIndex,
   readIndexBinary,
   writeIndex,
@@ -456,6 +459,41 @@ describe.skipIf(!status.ok)('FAISS 1.7.3 interop', () => {
         expectSameKnn(name, hammingKnn(inner.xb, inner.header.codeSize, xqb, k, bm.idMap), faissKnn(name), k, 0, 0);
       }
     });
+  });
+
+  it('fuzzing FAISS-written files gives only clean parses or MetalFaissErrors', () => {
+    const r = rng(4242);
+    let cases = 0;
+    for (const name of ALL_CASES) {
+      const binary = fx.cases[name].binary;
+      const original = new Uint8Array(readFileSync(fx.path(name)));
+      const e = new Encoder();
+      e.boundaries = [];
+      if (binary) writeBinaryIndexRecord(e, rec<BinaryIndexRecord>(name));
+      else writeIndexRecord(e, rec<IndexRecord>(name));
+      const bounds = e.boundaries.filter((b) => b < original.length);
+      const attempt = (data: Uint8Array): void => {
+        cases++;
+        try {
+          if (binary) readIndexBinary(data);
+          else readIndex(data);
+        } catch (err) {
+          expect(err, name).toBeInstanceOf(MetalFaissError);
+          expect(['IO_FORMAT', 'UNSUPPORTED'], `${name}: ${(err as Error).message}`).toContain((err as MetalFaissError).code);
+        }
+      };
+      // truncation at (up to 60 evenly spread) field boundaries
+      const step = Math.max(1, Math.floor(bounds.length / 60));
+      for (let i = 0; i < bounds.length; i += step) attempt(original.subarray(0, bounds[i]));
+      // bit flips in the structural prefix and anywhere
+      for (let j = 0; j < 40; j++) {
+        const data = original.slice();
+        const at = j % 2 ? Math.floor(r() * Math.min(4096, data.length)) : Math.floor(r() * data.length);
+        data[at] ^= 1 << Math.floor(r() * 8);
+        attempt(data);
+      }
+    }
+    expect(cases).toBeGreaterThan(2500);
   });
 
   describe('files we write are read by FAISS with the results we expect', () => {
