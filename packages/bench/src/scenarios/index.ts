@@ -4,10 +4,11 @@
  * reference, so bundlers cannot drop it as an unused side-effect import).
  */
 import { flatScenario } from './flat';
+import { shardsReplicasScenario } from './shards-replicas';
 import { registerScenario } from './registry';
 import type { Scenario } from './types';
 
-export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario];
+export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, shardsReplicasScenario];
 for (const s of BUILTIN_SCENARIOS) registerScenario(s);
 
 export { getScenario, listScenarios, registerScenario } from './registry';
