@@ -4,6 +4,7 @@
 
 #include "bindings.h"
 #include "hnsw-bindings.h"
+#include "pq-bindings.h"
 #include "sq-bindings.h"
 
 namespace mk {
@@ -15,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mk::register_hnsw_hamming_bindings(env, exports);
   mk::register_dense_bindings(env, exports);
   mk::register_sq_bindings(env, exports);
+  mk::register_pq_bindings(env, exports);
   return exports;
 }
 

@@ -98,7 +98,7 @@ struct RangeJob {
 
 // (qtype, d, trained, codes, nb, xq, nq, radius, metric, mask|null, labelOffset)
 RangeJob parse_range(Args& a) {
-  RangeJob j;
+  RangeJob j{};
   sq::RangeParams& p = j.p;
   p.codec = codec_at(a, 0);
   p.nb = a.integer(4, "nb", 0);
@@ -129,7 +129,7 @@ struct IvfJob {
 // (qtype, d, trained, metric, byResidual, codes[], ids[], sizes, masks[]|null, centroids|null,
 //  xq, nq, nprobe, coarse, coarseDis, then k, distances, labels | radius)
 IvfJob parse_ivf(Args& a, bool range) {
-  IvfJob j;
+  IvfJob j{};
   sq::IvfSearchParams& p = j.p;
   p.codec = codec_at(a, 0);
   p.metric = metric_at(a, 3);

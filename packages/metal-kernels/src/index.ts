@@ -29,6 +29,7 @@ export * from './hamming';
 export { denseKernels } from './dense';
 export type { DenseKernels } from './dense';
 export * from './sq';
+export * from './pq';
 
 interface BackendState {
   native: KernelBackend | null;

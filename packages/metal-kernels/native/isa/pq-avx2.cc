@@ -1,0 +1,35 @@
+// Product-quantizer kernels for AVX2 + FMA (x86-64-v3).
+#include <immintrin.h>
+
+#include <cstdint>
+
+#include "pq-isa.h"
+
+namespace mk {
+namespace pq {
+namespace {
+
+struct V {
+  using R = __m256;
+  static constexpr int W = 8;
+  static inline R zero() { return _mm256_setzero_ps(); }
+  static inline R set1(float x) { return _mm256_set1_ps(x); }
+  static inline R load(const float* p) { return _mm256_loadu_ps(p); }
+  static inline void store(float* p, R x) { _mm256_storeu_ps(p, x); }
+  static inline R add(R a, R b) { return _mm256_add_ps(a, b); }
+  static inline R sub(R a, R b) { return _mm256_sub_ps(a, b); }
+  static inline R mul(R a, R b) { return _mm256_mul_ps(a, b); }
+  static inline R fmadd(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
+};
+
+#include "pq-body.inc"
+
+}  // namespace
+
+const PqIsa* pq_isa_avx2() {
+  static const PqIsa k = {"avx2", &table, &madd, &scan};
+  return &k;
+}
+
+}  // namespace pq
+}  // namespace mk
