@@ -8,7 +8,7 @@
  * precision, usually in one or two sweeps. One-sided Jacobi is accurate for
  * small singular values too.
  */
-import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
+import { MetalFaissError, denseKernels, describeValue } from '@metalfaiss/metal-kernels';
 import { symmetricEigen } from './eigen';
 
 export interface SvdResult {
@@ -23,10 +23,11 @@ export interface SvdResult {
 }
 
 /**
- * Thin SVD of the m x n row-major matrix a.
+ * Thin SVD of the m x n row-major matrix a. Runs on the native kernel when
+ * the addon is loaded (`implementation: 'typescript'` forces the reference).
  * @throws MetalFaissError INVALID_ARGUMENT for a bad shape or non-finite values
  */
-export function svd(a: Float64Array | Float32Array, m: number, n: number): SvdResult {
+export function svd(a: Float64Array | Float32Array, m: number, n: number, implementation: 'auto' | 'typescript' = 'auto'): SvdResult {
   if (!Number.isInteger(m) || !Number.isInteger(n) || m < 1 || n < 1) {
     throw new MetalFaissError('INVALID_ARGUMENT', `expected integers m, n >= 1 for svd, received ${describeValue(m)} x ${describeValue(n)}`);
   }
@@ -46,32 +47,20 @@ export function svd(a: Float64Array | Float32Array, m: number, n: number): SvdRe
   if (wide) x.set(a);
   else for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) x[j * q + i] = a[i * n + j];
 
-  // Precondition: X <- E X with E the eigenvectors of X Xᵀ (rows), J = E.
-  const gram = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) {
-    const xi = x.subarray(i * q, (i + 1) * q);
-    for (let j = 0; j <= i; j++) {
-      const xj = x.subarray(j * q, (j + 1) * q);
-      let s = 0;
-      for (let k = 0; k < q; k++) s += xi[k] * xj[k];
-      gram[i * p + j] = s;
-      gram[j * p + i] = s;
+  let y: Float64Array;
+  let J: Float64Array;
+  const native = implementation === 'typescript' ? undefined : denseKernels()?.svdRows;
+  if (native) {
+    J = new Float64Array(p * p);
+    try {
+      native(x, p, q, J);
+    } catch (cause) {
+      throw new MetalFaissError('NATIVE', `svd failed: ${(cause as Error).message}`, { cause });
     }
+    y = x;
+  } else {
+    ({ y, J } = preconditionedJacobi(x, p, q));
   }
-  const { vectors: E } = symmetricEigen(gram, p, { canonicalSigns: false });
-  const J = E; // p x p, row i = coefficients of new row i
-  const y = new Float64Array(p * q);
-  for (let i = 0; i < p; i++) {
-    const yi = i * q;
-    for (let j = 0; j < p; j++) {
-      const c = J[i * p + j];
-      if (c === 0) continue;
-      const xj = j * q;
-      for (let k = 0; k < q; k++) y[yi + k] += c * x[xj + k];
-    }
-  }
-  jacobiSweeps(y, p, q, J);
-
   // Singular values = row norms of Y; sort descending.
   const norms = new Float64Array(p);
   for (let i = 0; i < p; i++) {
@@ -93,6 +82,34 @@ export function svd(a: Float64Array | Float32Array, m: number, n: number): SvdRe
   }
   completeZeroColumns(longVec, q, p, S);
   return wide ? { U: shortVec, S, V: longVec, rank: p } : { U: longVec, S, V: shortVec, rank: p };
+}
+
+/** Precondition X <- E X with E the eigenvectors of X Xᵀ (rows), J = E; then one-sided Jacobi sweeps. */
+function preconditionedJacobi(x: Float64Array, p: number, q: number): { y: Float64Array; J: Float64Array } {
+  const gram = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    const xi = x.subarray(i * q, (i + 1) * q);
+    for (let j = 0; j <= i; j++) {
+      const xj = x.subarray(j * q, (j + 1) * q);
+      let s = 0;
+      for (let k = 0; k < q; k++) s += xi[k] * xj[k];
+      gram[i * p + j] = s;
+      gram[j * p + i] = s;
+    }
+  }
+  const { vectors: J } = symmetricEigen(gram, p, { canonicalSigns: false });
+  const y = new Float64Array(p * q);
+  for (let i = 0; i < p; i++) {
+    const yi = i * q;
+    for (let j = 0; j < p; j++) {
+      const c = J[i * p + j];
+      if (c === 0) continue;
+      const xj = j * q;
+      for (let k = 0; k < q; k++) y[yi + k] += c * x[xj + k];
+    }
+  }
+  jacobiSweeps(y, p, q, J);
+  return { y, J };
 }
 
 /** One-sided Jacobi: rotates pairs of rows of y (p x q) until all are orthogonal; applies the same rotations to J. */

@@ -58,6 +58,24 @@ describe('svd', () => {
     check(new Float64Array(12), 3, 4);
   });
 
+  it('native and TypeScript implementations agree', () => {
+    const a = rand(20 * 50, 12);
+    const n = svd(a, 20, 50);
+    const t = svd(a, 20, 50, 'typescript');
+    for (let i = 0; i < 20; i++) expect(n.S[i]).toBeCloseTo(t.S[i], 12);
+    // the polar factors are unique (full rank)
+    const pn = polarFactor(a, 20, 50);
+    const u = t.U;
+    const v = t.V;
+    for (let i = 0; i < 20; i++) {
+      for (let j = 0; j < 50; j++) {
+        let s = 0;
+        for (let r = 0; r < 20; r++) s += u[i * 20 + r] * v[j * 20 + r];
+        expect(pn[i * 50 + j]).toBeCloseTo(s, 10);
+      }
+    }
+  });
+
   it('matches known singular values', () => {
     const { S } = svd(new Float64Array([3, 0, 0, 0, -4, 0]), 2, 3);
     expect(Array.from(S)).toEqual([4, 3]);

@@ -16,6 +16,11 @@ export interface DenseKernels {
   symmetricEigen(a: Float64Array, n: number, values: Float64Array): void;
   /** Like symmetricEigen, computed off the JS thread (`a` and `values` must not be touched until it settles). */
   symmetricEigenAsync(a: Float64Array, n: number, values: Float64Array): Promise<void>;
+  /**
+   * In place, for p <= q: `x` (p x q rows) becomes Y = J X with orthogonal
+   * rows and `j` (p x p) becomes J (eigen-preconditioned one-sided Jacobi).
+   */
+  svdRows?(x: Float64Array, p: number, q: number, j: Float64Array): void;
 }
 
 let cached: DenseKernels | null | undefined;

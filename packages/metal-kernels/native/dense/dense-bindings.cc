@@ -79,11 +79,41 @@ Napi::Value SymmetricEigenAsync(const Napi::CallbackInfo& info) {
   return p;
 }
 
+// svdRows(x: Float64Array (p*q), p, q, j: Float64Array (p*p)) -> undefined, in place
+Napi::Value SvdRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const std::string& m) { throw Napi::TypeError::New(env, std::string("svdRows: ") + m); };
+  if (info.Length() < 4 || !info[1].IsNumber() || !info[2].IsNumber()) fail("expected (x: Float64Array, p, q, j: Float64Array)");
+  const double pd = info[1].As<Napi::Number>().DoubleValue();
+  const double qd = info[2].As<Napi::Number>().DoubleValue();
+  if (!(pd >= 1 && qd >= pd && qd <= 1e7 && pd <= 65536) || pd != static_cast<double>(static_cast<int64_t>(pd)) ||
+      qd != static_cast<double>(static_cast<int64_t>(qd)))
+    fail("expected integers 1 <= p <= q");
+  const int64_t p = static_cast<int64_t>(pd), q = static_cast<int64_t>(qd);
+  auto f64 = [&](size_t i, const char* name, int64_t count) -> double* {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array)
+      fail(std::string("expected a Float64Array for ") + name);
+    auto arr = info[i].As<Napi::TypedArray>();
+    if (arr.ByteLength() != static_cast<size_t>(count) * sizeof(double))
+      fail(std::string("expected ") + std::to_string(count) + " elements for " + name);
+    return reinterpret_cast<double*>(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset());
+  };
+  double* x = f64(0, "x", p * q);
+  double* j = f64(3, "j", p * p);
+  try {
+    svd_rows(x, p, q, j);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("svdRows: ") + e.what());
+  }
+  return env.Undefined();
+}
+
 }  // namespace
 
 void register_dense_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("symmetricEigen", Napi::Function::New(env, SymmetricEigen, "symmetricEigen"));
   exports.Set("symmetricEigenAsync", Napi::Function::New(env, SymmetricEigenAsync, "symmetricEigenAsync"));
+  exports.Set("svdRows", Napi::Function::New(env, SvdRows, "svdRows"));
 }
 
 }  // namespace mk

@@ -162,7 +162,92 @@ void ql_implicit(double* w, int64_t n, double* d, double* e) {
   }
 }
 
+MK_DENSE_CLONES
+double dot(const double* __restrict a, const double* __restrict b, int64_t n) {
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t k = 0; k < n; k++) s += a[k] * b[k];
+  return s;
+}
+
+MK_DENSE_CLONES
+void dot3(const double* __restrict u, const double* __restrict v, int64_t n, double* out) {
+  double a = 0, b = 0, g = 0;
+#pragma omp simd reduction(+ : a, b, g)
+  for (int64_t k = 0; k < n; k++) {
+    a += u[k] * u[k];
+    b += v[k] * v[k];
+    g += u[k] * v[k];
+  }
+  out[0] = a;
+  out[1] = b;
+  out[2] = g;
+}
+
+MK_DENSE_CLONES
+void axpy_rows(double* __restrict y, const double* __restrict x, int64_t n, double c) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; k++) y[k] += c * x[k];
+}
+
+MK_DENSE_CLONES
+void rotate_pair(double* __restrict u, double* __restrict v, int64_t n, double c, double s) {
+#pragma omp simd
+  for (int64_t k = 0; k < n; k++) {
+    const double a = u[k];
+    const double b = v[k];
+    u[k] = c * a - s * b;
+    v[k] = s * a + c * b;
+  }
+}
+
 }  // namespace
+
+void svd_rows(double* x, int64_t p, int64_t q, double* j) {
+  if (p <= 0) return;
+  // precondition: E = eigenvectors of G = X Xᵀ; Y = E X, J = E
+  std::vector<double> g(static_cast<size_t>(p * p));
+  for (int64_t a = 0; a < p; a++) {
+    for (int64_t b = 0; b <= a; b++) {
+      const double v = dot(x + a * q, x + b * q, q);
+      g[a * p + b] = v;
+      g[b * p + a] = v;
+    }
+  }
+  std::vector<double> w(static_cast<size_t>(p));
+  symmetric_eigen(g.data(), p, w.data());  // rows of g: eigenvectors
+  std::vector<double> y(static_cast<size_t>(p * q), 0.0);
+  for (int64_t a = 0; a < p; a++) {
+    double* ya = y.data() + a * q;
+    for (int64_t b = 0; b < p; b++) {
+      const double c = g[a * p + b];
+      if (c != 0) axpy_rows(ya, x + b * q, q, c);
+    }
+  }
+  for (int64_t i = 0; i < p * p; i++) j[i] = g[i];
+  for (int64_t i = 0; i < p * q; i++) x[i] = y[i];
+  const double tol = 1e-15;
+  double abg[3];
+  for (int sweep = 0; sweep < 60; sweep++) {
+    bool rotated = false;
+    for (int64_t a = 0; a + 1 < p; a++) {
+      for (int64_t b = a + 1; b < p; b++) {
+        dot3(x + a * q, x + b * q, q, abg);
+        const double alpha = abg[0], beta = abg[1], gamma = abg[2];
+        if (gamma == 0 || std::fabs(gamma) <= tol * std::sqrt(alpha * beta)) continue;
+        rotated = true;
+        const double zeta = (beta - alpha) / (2 * gamma);
+        const double t = (zeta >= 0 ? 1.0 : -1.0) / (std::fabs(zeta) + std::sqrt(1 + zeta * zeta));
+        const double c = 1 / std::sqrt(1 + t * t);
+        const double s = c * t;
+        rotate_pair(x + a * q, x + b * q, q, c, s);
+        rotate_pair(j + a * p, j + b * p, p, c, s);
+      }
+    }
+    if (!rotated) return;
+  }
+  throw std::runtime_error("one-sided Jacobi did not converge");
+}
 
 void symmetric_eigen(double* a, int64_t n, double* values) {
   if (n <= 0) return;

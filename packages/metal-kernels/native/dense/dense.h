@@ -12,4 +12,11 @@ namespace mk {
 // caller sorts). Throws std::runtime_error when QL does not converge.
 void symmetric_eigen(double* a, int64_t n, double* values);
 
+// One-sided (Hestenes) Jacobi on the p rows of x (p x q, row-major, p <= q),
+// preconditioned by the eigenvectors of x xᵀ. On return x holds Y = J X0
+// with mutually orthogonal rows (|y_i| are the singular values, y_i / |y_i|
+// the long-side singular vectors) and j (p x p) holds J (rows: the short-side
+// singular vectors). Throws std::runtime_error if the sweeps do not converge.
+void svd_rows(double* x, int64_t p, int64_t q, double* j);
+
 }  // namespace mk
