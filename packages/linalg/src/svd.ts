@@ -68,6 +68,11 @@ export function svd(a: Float64Array | Float32Array, m: number, n: number, implem
     for (let k = 0; k < q; k++) s += y[i * q + k] ** 2;
     norms[i] = Math.sqrt(s);
   }
+  // rows at rounding-noise level (rank deficiency) are exact zeros: their
+  // long-side vectors are completed orthonormally below
+  let maxNorm = 0;
+  for (let i = 0; i < p; i++) maxNorm = Math.max(maxNorm, norms[i]);
+  for (let i = 0; i < p; i++) if (norms[i] <= maxNorm * 1e-13) norms[i] = 0;
   const order = Array.from({ length: p }, (_, i) => i).sort((i, j) => norms[j] - norms[i] || i - j);
   const S = new Float64Array(p);
   // Short-side vectors: column r of (Jᵀ) = row order[r] of J; long-side: Y row / norm.
@@ -115,6 +120,10 @@ function preconditionedJacobi(x: Float64Array, p: number, q: number): { y: Float
 /** One-sided Jacobi: rotates pairs of rows of y (p x q) until all are orthogonal; applies the same rotations to J. */
 function jacobiSweeps(y: Float64Array, p: number, q: number, J: Float64Array): void {
   const tol = 1e-15;
+  // rows below this squared norm are rounding noise of a rank-deficient matrix: left alone
+  let total = 0;
+  for (let i = 0; i < p * q; i++) total += y[i] * y[i];
+  const tiny = total * 1e-28;
   for (let sweep = 0; sweep < 60; sweep++) {
     let rotated = false;
     for (let i = 0; i < p - 1; i++) {
@@ -131,7 +140,7 @@ function jacobiSweeps(y: Float64Array, p: number, q: number, J: Float64Array): v
           beta += v * v;
           gamma += u * v;
         }
-        if (gamma === 0 || Math.abs(gamma) <= tol * Math.sqrt(alpha * beta)) continue;
+        if (gamma === 0 || Math.abs(gamma) <= tol * Math.sqrt(alpha * beta) || alpha <= tiny || beta <= tiny) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));

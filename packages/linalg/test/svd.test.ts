@@ -56,6 +56,12 @@ describe('svd', () => {
     const { S } = svd(a, m, n);
     for (let i = 1; i < m; i++) expect(S[i]).toBeLessThan(1e-12);
     check(new Float64Array(12), 3, 4);
+    // zero columns (OPQ pads its inputs with zeros): rank 12 of 16, native and TypeScript
+    const z = rand(16 * 16, 8);
+    for (let i = 0; i < 16; i++) for (let j = 12; j < 16; j++) z[i * 16 + j] = 0;
+    check(z, 16, 16);
+    const zt = svd(z, 16, 16, 'typescript');
+    expect(zt.S[12]).toBe(0);
   });
 
   it('native and TypeScript implementations agree', () => {

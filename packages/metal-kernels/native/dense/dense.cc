@@ -227,6 +227,10 @@ void svd_rows(double* x, int64_t p, int64_t q, double* j) {
   for (int64_t i = 0; i < p * p; i++) j[i] = g[i];
   for (int64_t i = 0; i < p * q; i++) x[i] = y[i];
   const double tol = 1e-15;
+  // rows below this squared norm are rounding noise of a rank-deficient matrix: left alone
+  double total = 0;
+  for (int64_t a = 0; a < p; a++) total += dot(x + a * q, x + a * q, q);
+  const double tiny = total * 1e-28;
   double abg[3];
   for (int sweep = 0; sweep < 60; sweep++) {
     bool rotated = false;
@@ -234,7 +238,7 @@ void svd_rows(double* x, int64_t p, int64_t q, double* j) {
       for (int64_t b = a + 1; b < p; b++) {
         dot3(x + a * q, x + b * q, q, abg);
         const double alpha = abg[0], beta = abg[1], gamma = abg[2];
-        if (gamma == 0 || std::fabs(gamma) <= tol * std::sqrt(alpha * beta)) continue;
+        if (gamma == 0 || std::fabs(gamma) <= tol * std::sqrt(alpha * beta) || alpha <= tiny || beta <= tiny) continue;
         rotated = true;
         const double zeta = (beta - alpha) / (2 * gamma);
         const double t = (zeta >= 0 ? 1.0 : -1.0) / (std::fabs(zeta) + std::sqrt(1 + zeta * zeta));
