@@ -14,6 +14,7 @@
 
 #include "hamming.h"
 #include "hnsw.h"
+#include "isa/hnsw-isa.h"
 
 namespace mk {
 namespace {
@@ -352,6 +353,21 @@ HnswStorage parse_storage(Args& a, Napi::Value v, int64_t ntotal) {
     case kHnswFlat:
       s.xb = a.f32(o.Get("xb"), "storage.xb", a.product(ntotal, s.d, "ntotal * d"), false);
       s.code_size = s.d * 4;
+      {
+        Napi::Value c = o.Get("compact");
+        if (!c.IsUndefined() && !c.IsNull()) {
+          if (c.IsTypedArray() && c.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+            s.xb_compact = a.u8(c, "storage.compact", a.product(ntotal, s.d, "ntotal * d"), false);
+            s.compact_type = kElemU8;
+          } else if (c.IsTypedArray() && c.As<Napi::TypedArray>().TypedArrayType() == napi_int8_array) {
+            s.xb_compact = a.array<int8_t>(c, "storage.compact", napi_int8_array, "Int8Array",
+                                           a.product(ntotal, s.d, "ntotal * d"), false);
+            s.compact_type = kElemI8;
+          } else {
+            a.fail("expected a Uint8Array or Int8Array for storage.compact");
+          }
+        }
+      }
       break;
     case kHnswBinary:
       if (s.d % 8 != 0) a.fail("expected d (bits) to be a multiple of 8 for binary storage", true);

@@ -1,8 +1,11 @@
 #include "hnsw.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cfloat>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -47,6 +50,13 @@ struct View {
   explicit View(const HnswGraph& graph) : g(graph), nslots(graph.offsets[graph.ntotal]) {}
 
   int nb_neighbors(int level) const { return g.cum[level + 1] - g.cum[level]; }
+
+  // Starts loading the first slots of a node's list (a candidate that will
+  // probably be expanded soon).
+  void prefetch_list(int64_t no, int level) const {
+    const int64_t b = g.offsets[no] + g.cum[level];
+    if (b >= 0 && b < nslots) __builtin_prefetch(g.neighbors + b, 0, 3);
+  }
 
   // [begin, end) slots of node `no` at `level`, bounds-checked so that a
   // malformed graph fails instead of reading outside the arrays.
@@ -251,36 +261,51 @@ struct Dis {
   virtual bool exact_symmetric() const { return false; }
 };
 
+// Starts loading the first two cache lines of a vector: the hardware
+// prefetcher follows the rest of the row once the stream has started
+// (prefetching every line measured slower: the prefetches crowd the load
+// queue).
 inline void prefetch_bytes(const void* p, size_t bytes) {
   const char* c = static_cast<const char*>(p);
-  for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(c + o, 0, 3);
+  __builtin_prefetch(c, 0, 3);
+  if (bytes > 64) __builtin_prefetch(c + 64, 0, 3);
 }
 
+// Flat storage: float vectors, or their exact uint8 / int8 copy (same values).
 template <bool kL2>
 struct FlatDis final : Dis {
-  const HnswIsa* isa;
-  const float* xb;
+  const char* yb;  // the vectors distances read (float or compact)
   int64_t d;
+  int64_t row_bytes;
+  float (*qdis)(const float*, const void*, int64_t);
+  void (*qdis4)(const float*, const void* const*, int64_t, float*);
+  float (*sdis)(const void*, const void*, int64_t);
   const float* q = nullptr;
 
-  FlatDis(const HnswIsa* i, const float* x, int64_t dim) : isa(i), xb(x), d(dim) {}
+  FlatDis(const HnswIsa* isa, const HnswStorage& s) : d(s.d) {
+    const int et = s.xb_compact ? s.compact_type : kElemF32;
+    yb = s.xb_compact ? static_cast<const char*>(s.xb_compact) : reinterpret_cast<const char*>(s.xb);
+    row_bytes = d * (et == kElemF32 ? 4 : 1);
+    qdis = isa->dis[kL2][et];
+    qdis4 = isa->dis4[kL2][et];
+    sdis = isa->sym[kL2][et];
+  }
   void set_query(const void* qp) override { q = static_cast<const float*>(qp); }
   float operator()(int64_t i) override {
-    return kL2 ? isa->l2sqr(q, xb + i * d, d) : -isa->ip(q, xb + i * d, d);
+    const float s = qdis(q, yb + i * row_bytes, d);
+    return kL2 ? s : -s;
   }
   void four(const int32_t* ids, float* out) override {
-    const float* y[4] = {xb + ids[0] * d, xb + ids[1] * d, xb + ids[2] * d, xb + ids[3] * d};
-    if (kL2) {
-      isa->l2sqr4(q, y, d, out);
-    } else {
-      isa->ip4(q, y, d, out);
+    const void* y[4] = {yb + ids[0] * row_bytes, yb + ids[1] * row_bytes, yb + ids[2] * row_bytes, yb + ids[3] * row_bytes};
+    qdis4(q, y, d, out);
+    if (!kL2)
       for (int t = 0; t < 4; t++) out[t] = -out[t];
-    }
   }
   float symmetric(int64_t i, int64_t j) override {
-    return kL2 ? isa->l2sqr(xb + i * d, xb + j * d, d) : -isa->ip(xb + i * d, xb + j * d, d);
+    const float s = sdis(yb + i * row_bytes, yb + j * row_bytes, d);
+    return kL2 ? s : -s;
   }
-  void prefetch(int64_t i) override { prefetch_bytes(xb + i * d, static_cast<size_t>(d) * sizeof(float)); }
+  void prefetch(int64_t i) override { prefetch_bytes(yb + i * row_bytes, static_cast<size_t>(row_bytes)); }
   bool exact_symmetric() const override { return true; }
 };
 
@@ -318,7 +343,7 @@ struct PQDis final : Dis {
     const float* q = static_cast<const float*>(qp);
     for (int64_t mm = 0; mm < m; mm++)
       for (int64_t c = 0; c < 256; c++)
-        table[mm * 256 + c] = isa->l2sqr(q + mm * dsub, centroids + (mm * 256 + c) * dsub, dsub);
+        table[mm * 256 + c] = isa->dis[1][kElemF32](q + mm * dsub, centroids + (mm * 256 + c) * dsub, dsub);
   }
   float operator()(int64_t i) override {
     const uint8_t* c = codes + i * m;
@@ -433,12 +458,12 @@ struct SQDis final : Dis {
   void set_query(const void* qp) override { q = static_cast<const float*>(qp); }
   float operator()(int64_t i) override {
     sq_decode(s.sq_type, s.sq_trained, s.d, s.codes + i * s.code_size, a.data());
-    return l2 ? isa->l2sqr(q, a.data(), s.d) : -isa->ip(q, a.data(), s.d);
+    return l2 ? isa->dis[1][kElemF32](q, a.data(), s.d) : -isa->dis[0][kElemF32](q, a.data(), s.d);
   }
   float symmetric(int64_t i, int64_t j) override {
     sq_decode(s.sq_type, s.sq_trained, s.d, s.codes + i * s.code_size, a.data());
     sq_decode(s.sq_type, s.sq_trained, s.d, s.codes + j * s.code_size, b.data());
-    return l2 ? isa->l2sqr(a.data(), b.data(), s.d) : -isa->ip(a.data(), b.data(), s.d);
+    return l2 ? isa->sym[1][kElemF32](a.data(), b.data(), s.d) : -isa->sym[0][kElemF32](a.data(), b.data(), s.d);
   }
   void prefetch(int64_t i) override { prefetch_bytes(s.codes + i * s.code_size, static_cast<size_t>(s.code_size)); }
 };
@@ -447,8 +472,8 @@ std::unique_ptr<Dis> make_dis(const HnswStorage& s, const float* sdc) {
   const HnswIsa* isa = hnsw_isa();
   switch (s.kind) {
     case kHnswFlat:
-      if (s.metric == 1) return std::unique_ptr<Dis>(new FlatDis<true>(isa, s.xb, s.d));
-      return std::unique_ptr<Dis>(new FlatDis<false>(isa, s.xb, s.d));
+      if (s.metric == 1) return std::unique_ptr<Dis>(new FlatDis<true>(isa, s));
+      return std::unique_ptr<Dis>(new FlatDis<false>(isa, s));
     case kHnswBinary:
       return std::unique_ptr<Dis>(new BinaryDis(hamming_isa(), s.codes, s.code_size));
     case kHnswPQ:
@@ -492,10 +517,11 @@ void gather_unvisited(const View& v, int64_t node, int level, VisitedTable& vt, 
     b.ids[b.n++] = id;
   }
   const int n = b.n;
-  for (int t = 0; t < n && t < 2; t++) dis.prefetch(b.ids[t]);
+  constexpr int ahead = 8;  // vectors prefetched ahead of the one computed
+  for (int t = 0; t < n && t < ahead; t++) dis.prefetch(b.ids[t]);
   int t = 0;
   for (; t + 4 <= n; t += 4) {
-    for (int u = t + 4; u < t + 8 && u < n; u++) dis.prefetch(b.ids[u]);
+    for (int u = t + ahead; u < t + ahead + 4 && u < n; u++) dis.prefetch(b.ids[u]);
     dis.four(b.ids + t, b.dis + t);
   }
   for (; t < n; t++) b.dis[t] = dis(b.ids[t]);
@@ -565,6 +591,7 @@ void search_from_candidates(const View& v, Dis& dis, Sink& sink, MinimaxHeap& ca
       const int32_t v1 = b.ids[t];
       const float d = b.dis[t];
       if (!filter || filter[v1]) sink.add(d, v1);
+      if (candidates.k < candidates.n || d < candidates.dis[0]) v.prefetch_list(v1, 0);
       candidates.push(v1, d);
     }
     nstep++;
@@ -851,6 +878,7 @@ void search_neighbors_to_add(Builder& bd, Dis& dis, std::priority_queue<NodeDist
       const float d = b.dis[t];
       const int32_t id = b.ids[t];
       if (static_cast<int>(results.size()) < efc || results.top().d > d) {
+        bd.v.prefetch_list(id, level);
         results.emplace(d, id);
         candidates.emplace(d, id);
         if (static_cast<int>(results.size()) > efc) results.pop();
@@ -920,7 +948,7 @@ std::vector<float> compute_sdc(const HnswStorage& s) {
   parallel_for(m, planned_slots(m), [&](int64_t mm, int) {
     const float* c = s.pq_centroids + mm * 256 * dsub;
     for (int64_t i = 0; i < 256; i++)
-      for (int64_t j = 0; j < 256; j++) sdc[(mm * 256 + i) * 256 + j] = isa->l2sqr(c + i * dsub, c + j * dsub, dsub);
+      for (int64_t j = 0; j < 256; j++) sdc[(mm * 256 + i) * 256 + j] = isa->sym[1][kElemF32](c + i * dsub, c + j * dsub, dsub);
   });
   return sdc;
 }

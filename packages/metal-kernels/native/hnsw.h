@@ -59,6 +59,10 @@ struct HnswStorage {
   int metric;  // 0 inner product, 1 L2 (ignored for binary)
   int64_t d;   // dimension (binary: bits)
   const float* xb;       // flat: ntotal * d floats
+  // flat, optional: the same values as uint8 / int8 (compact_type kElemU8 /
+  // kElemI8 of isa/hnsw-isa.h), read instead of xb by every distance
+  const void* xb_compact;
+  int compact_type;
   const uint8_t* codes;  // binary / pq / sq: ntotal * code_size bytes
   int64_t code_size;
   // PQ (8 bits per sub-quantizer): centroids [m][256][d / m]

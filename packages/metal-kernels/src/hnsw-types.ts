@@ -53,6 +53,13 @@ export interface HnswStorageArrays {
   d: number;
   /** flat: ntotal * d floats (at least) */
   xb?: Float32Array;
+  /**
+   * flat, optional: the same values as xb held as uint8 or int8 (only valid
+   * when every stored value is such an integer). Distances then read it
+   * instead of xb, converting in registers: 4x less memory traffic, results
+   * bit-identical to reading xb. The caller guarantees the values are equal.
+   */
+  compact?: Uint8Array | Int8Array;
   /** binary / PQ / SQ: ntotal * codeSize bytes (at least) */
   codes?: Uint8Array;
   /** PQ: sub-quantizers (8 bits each); d % pqM == 0 */

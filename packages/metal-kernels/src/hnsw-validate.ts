@@ -198,6 +198,11 @@ export function validateStorage(storage: HnswStorageArrays, ntotal: number): voi
   }
   if (kind === HNSW_STORAGE_FLAT) {
     checkFloat32Len('storage.xb', storage.xb, safeProduct('ntotal', ntotal, 'd', d), false);
+    const c = storage.compact;
+    if (c !== undefined && c !== null) {
+      if (!(c instanceof Uint8Array || c instanceof Int8Array)) throw invalidArgument('storage.compact', 'a Uint8Array or Int8Array', c);
+      if (c.length < ntotal * d) throw invalidArgument('storage.compact', `at least ${ntotal * d} elements (ntotal * d)`, c, 'DIMENSION_MISMATCH');
+    }
     return;
   }
   if (kind === HNSW_STORAGE_BINARY) {

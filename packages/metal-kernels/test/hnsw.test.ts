@@ -129,6 +129,42 @@ describe.skipIf(!native)('hnsw kernels: native (1 thread) = reference', () => {
     }
   }
 
+  for (const [name, make] of [
+    ['uint8', (x: Float32Array) => Uint8Array.from(x)],
+    ['int8', (x: Float32Array) => Int8Array.from(x)],
+  ] as const) {
+    it(`a compact ${name} copy of the vectors gives bit-identical graphs and results (every level, both metrics)`, () => {
+      setNumThreads(1);
+      const n = 600;
+      const d = 37; // tails on every level
+      const r = rng(5);
+      const x = new Float32Array(n * d).map(() => Math.floor(r() * 40) - (name === 'int8' ? 20 : 0));
+      const q = new Float32Array(10 * d).map(() => r() * 40 - 20);
+      for (const level of levels) {
+        addon!.setSimd(level);
+        for (const metric of [1, 0] as const) {
+          const plain: HnswStorageArrays = { kind: HNSW_STORAGE_FLAT, metric, d, xb: x };
+          const compact: HnswStorageArrays = { ...plain, compact: make(x) };
+          const { graph, order } = prepareGraph(n, 6, 12, true);
+          const g1 = cloneGraph(graph);
+          const g2 = cloneGraph(graph);
+          const r1 = hnswAdd({ graph: g1, storage: plain, x, n0: 0, order, efConstruction: 24 });
+          const r2 = hnswAdd({ graph: g2, storage: compact, x, n0: 0, order, efConstruction: 24 });
+          expect(r2).toEqual(r1);
+          expect(g2.neighbors).toEqual(g1.neighbors);
+          expect(g2.edgeDistances).toEqual(g1.edgeDistances);
+          const out = (s: HnswStorageArrays) => {
+            const D = new Float32Array(10 * 5);
+            const L = new BigInt64Array(10 * 5);
+            hnswSearch({ graph: { ...g1, ...r1 }, storage: s, xq: q, nq: 10, k: 5, efSearch: 20, distances: D, labels: L });
+            return { D, L };
+          };
+          expect(out(compact)).toEqual(out(plain));
+        }
+      }
+    });
+  }
+
   it('inner-product flat storage: same graph, similarities back positive', () => {
     addon!.setSimd(levels[0]);
     setNumThreads(1);

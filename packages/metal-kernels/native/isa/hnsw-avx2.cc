@@ -17,6 +17,22 @@ struct V {
     const __m256i lanes = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lanes));
   }
+  static inline R load_u8(const uint8_t* p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+  static inline R load_i8(const int8_t* p) {
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+  }
+  static inline R load_u8_tail(const uint8_t* p, int n) {
+    uint64_t v = 0;
+    __builtin_memcpy(&v, p, static_cast<unsigned>(n));
+    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(v))));
+  }
+  static inline R load_i8_tail(const int8_t* p, int n) {
+    uint64_t v = 0;
+    __builtin_memcpy(&v, p, static_cast<unsigned>(n));
+    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128(static_cast<long long>(v))));
+  }
   static inline R add(R a, R b) { return _mm256_add_ps(a, b); }
   static inline R sub(R a, R b) { return _mm256_sub_ps(a, b); }
   static inline R fmadd(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
@@ -35,7 +51,7 @@ constexpr int kAcc = 2;  // 4 streams x 2 accumulators = 8 of 16 ymm registers
 }  // namespace
 
 const HnswIsa* hnsw_isa_avx2() {
-  static const HnswIsa k = {"avx2", &l2sqr, &ip, &l2sqr4, &ip4};
+  static const HnswIsa k = MK_HNSW_TABLE("avx2");
   return &k;
 }
 

@@ -17,6 +17,18 @@ struct V {
   static inline R load_tail(const float* p, int n) {
     return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p);
   }
+  static inline R load_u8(const uint8_t* p) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
+  static inline R load_i8(const int8_t* p) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))));
+  }
+  static inline R load_u8_tail(const uint8_t* p, int n) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << n) - 1u), p)));
+  }
+  static inline R load_i8_tail(const int8_t* p, int n) {
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(static_cast<__mmask16>((1u << n) - 1u), p)));
+  }
   static inline R add(R a, R b) { return _mm512_add_ps(a, b); }
   static inline R sub(R a, R b) { return _mm512_sub_ps(a, b); }
   static inline R fmadd(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
@@ -37,7 +49,7 @@ constexpr int kAcc = 4;
 }  // namespace
 
 const HnswIsa* hnsw_isa_avx512() {
-  static const HnswIsa k = {"avx512", &l2sqr, &ip, &l2sqr4, &ip4};
+  static const HnswIsa k = MK_HNSW_TABLE("avx512");
   return &k;
 }
 

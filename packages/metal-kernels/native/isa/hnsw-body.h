@@ -5,55 +5,41 @@
 // The including file defines, before including this:
 //   struct V { using R = <vector>; static constexpr int W = <lanes>;
 //              zero, load (unaligned), load_tail (first n lanes, rest 0),
-//              add, sub, fmadd, hsum };
+//              load_u8 / load_i8 (W bytes to W floats), load_u8_tail /
+//              load_i8_tail, add, sub, fmadd, hsum };
 //   constexpr int kAcc = <independent accumulators per stream: 2 or 4>;
 //
 // Summation order (per stream): accumulator a runs over the chunks
-// k = c * kAcc * W + a * W; the tail (fewer than W lanes) goes into
-// accumulator 1; the accumulators are added pairwise, then reduced
-// lane-wise by hsum. The 1-wide and 4-wide forms share it exactly.
+// k = c * kAcc * W + a * W; the remaining full vectors go to accumulators
+// 0, 1, ...; the tail (fewer than W lanes) into accumulator 1; then the
+// accumulators are added pairwise and reduced lane-wise by hsum. The 1-wide
+// and 4-wide forms, and the float / uint8 / int8 element types, share it.
 
 using R = V::R;
 
+struct LF32 {
+  using T = float;
+  static inline R load(const T* p) { return V::load(p); }
+  static inline R tail(const T* p, int n) { return V::load_tail(p, n); }
+};
+struct LU8 {
+  using T = uint8_t;
+  static inline R load(const T* p) { return V::load_u8(p); }
+  static inline R tail(const T* p, int n) { return V::load_u8_tail(p, n); }
+};
+struct LI8 {
+  using T = int8_t;
+  static inline R load(const T* p) { return V::load_i8(p); }
+  static inline R tail(const T* p, int n) { return V::load_i8_tail(p, n); }
+};
+
 template <bool kL2>
-inline void accumulate_one(const float* x, const float* y, int64_t d, R (&a)[kAcc]) {
-  for (int i = 0; i < kAcc; i++) a[i] = V::zero();
-  int64_t k = 0;
-  for (; k + kAcc * V::W <= d; k += kAcc * V::W) {
-#pragma GCC unroll 4
-    for (int i = 0; i < kAcc; i++) {
-      const R xv = V::load(x + k + i * V::W);
-      const R yv = V::load(y + k + i * V::W);
-      if (kL2) {
-        const R t = V::sub(xv, yv);
-        a[i] = V::fmadd(t, t, a[i]);
-      } else {
-        a[i] = V::fmadd(xv, yv, a[i]);
-      }
-    }
+inline R step(R xv, R yv, R acc) {
+  if (kL2) {
+    const R t = V::sub(xv, yv);
+    return V::fmadd(t, t, acc);
   }
-  int i = 0;
-  for (; k + V::W <= d; k += V::W, i++) {
-    const R xv = V::load(x + k);
-    const R yv = V::load(y + k);
-    if (kL2) {
-      const R t = V::sub(xv, yv);
-      a[i] = V::fmadd(t, t, a[i]);
-    } else {
-      a[i] = V::fmadd(xv, yv, a[i]);
-    }
-  }
-  if (k < d) {
-    const int n = static_cast<int>(d - k);
-    const R xv = V::load_tail(x + k, n);
-    const R yv = V::load_tail(y + k, n);
-    if (kL2) {
-      const R t = V::sub(xv, yv);
-      a[1] = V::fmadd(t, t, a[1]);
-    } else {
-      a[1] = V::fmadd(xv, yv, a[1]);
-    }
-  }
+  return V::fmadd(xv, yv, acc);
 }
 
 template <int N>
@@ -66,21 +52,33 @@ inline float reduce(const R (&a)[N]) {
   }
 }
 
-template <bool kL2>
-inline float dis1(const float* x, const float* y, int64_t d) {
+template <bool kL2, class LX, class LY>
+inline float dis1(const typename LX::T* x, const typename LY::T* y, int64_t d) {
   R a[kAcc];
-  accumulate_one<kL2>(x, y, d, a);
+  for (int i = 0; i < kAcc; i++) a[i] = V::zero();
+  int64_t k = 0;
+  for (; k + kAcc * V::W <= d; k += kAcc * V::W) {
+#pragma GCC unroll 4
+    for (int i = 0; i < kAcc; i++) a[i] = step<kL2>(LX::load(x + k + i * V::W), LY::load(y + k + i * V::W), a[i]);
+  }
+  int i = 0;
+  for (; k + V::W <= d; k += V::W, i++) a[i] = step<kL2>(LX::load(x + k), LY::load(y + k), a[i]);
+  if (k < d) {
+    const int n = static_cast<int>(d - k);
+    a[1] = step<kL2>(LX::tail(x + k, n), LY::tail(y + k, n), a[1]);
+  }
   return reduce(a);
 }
 
 // Four streams at once: the same operations as dis1 per stream, interleaved
 // so that four independent vectors are in flight.
-template <bool kL2>
-inline void dis4(const float* x, const float* const* yy, int64_t d, float* out) {
-  const float* y0 = yy[0];
-  const float* y1 = yy[1];
-  const float* y2 = yy[2];
-  const float* y3 = yy[3];
+template <bool kL2, class LY>
+inline void dis4(const float* x, const void* const* yy, int64_t d, float* out) {
+  using T = typename LY::T;
+  const T* y0 = static_cast<const T*>(yy[0]);
+  const T* y1 = static_cast<const T*>(yy[1]);
+  const T* y2 = static_cast<const T*>(yy[2]);
+  const T* y3 = static_cast<const T*>(yy[3]);
   R a0[kAcc], a1[kAcc], a2[kAcc], a3[kAcc];
   for (int i = 0; i < kAcc; i++) a0[i] = a1[i] = a2[i] = a3[i] = V::zero();
   int64_t k = 0;
@@ -89,60 +87,27 @@ inline void dis4(const float* x, const float* const* yy, int64_t d, float* out) 
     for (int i = 0; i < kAcc; i++) {
       const int64_t o = k + i * V::W;
       const R xv = V::load(x + o);
-      if (kL2) {
-        const R t0 = V::sub(xv, V::load(y0 + o));
-        const R t1 = V::sub(xv, V::load(y1 + o));
-        const R t2 = V::sub(xv, V::load(y2 + o));
-        const R t3 = V::sub(xv, V::load(y3 + o));
-        a0[i] = V::fmadd(t0, t0, a0[i]);
-        a1[i] = V::fmadd(t1, t1, a1[i]);
-        a2[i] = V::fmadd(t2, t2, a2[i]);
-        a3[i] = V::fmadd(t3, t3, a3[i]);
-      } else {
-        a0[i] = V::fmadd(xv, V::load(y0 + o), a0[i]);
-        a1[i] = V::fmadd(xv, V::load(y1 + o), a1[i]);
-        a2[i] = V::fmadd(xv, V::load(y2 + o), a2[i]);
-        a3[i] = V::fmadd(xv, V::load(y3 + o), a3[i]);
-      }
+      a0[i] = step<kL2>(xv, LY::load(y0 + o), a0[i]);
+      a1[i] = step<kL2>(xv, LY::load(y1 + o), a1[i]);
+      a2[i] = step<kL2>(xv, LY::load(y2 + o), a2[i]);
+      a3[i] = step<kL2>(xv, LY::load(y3 + o), a3[i]);
     }
   }
   int i = 0;
   for (; k + V::W <= d; k += V::W, i++) {
     const R xv = V::load(x + k);
-    if (kL2) {
-      const R t0 = V::sub(xv, V::load(y0 + k));
-      const R t1 = V::sub(xv, V::load(y1 + k));
-      const R t2 = V::sub(xv, V::load(y2 + k));
-      const R t3 = V::sub(xv, V::load(y3 + k));
-      a0[i] = V::fmadd(t0, t0, a0[i]);
-      a1[i] = V::fmadd(t1, t1, a1[i]);
-      a2[i] = V::fmadd(t2, t2, a2[i]);
-      a3[i] = V::fmadd(t3, t3, a3[i]);
-    } else {
-      a0[i] = V::fmadd(xv, V::load(y0 + k), a0[i]);
-      a1[i] = V::fmadd(xv, V::load(y1 + k), a1[i]);
-      a2[i] = V::fmadd(xv, V::load(y2 + k), a2[i]);
-      a3[i] = V::fmadd(xv, V::load(y3 + k), a3[i]);
-    }
+    a0[i] = step<kL2>(xv, LY::load(y0 + k), a0[i]);
+    a1[i] = step<kL2>(xv, LY::load(y1 + k), a1[i]);
+    a2[i] = step<kL2>(xv, LY::load(y2 + k), a2[i]);
+    a3[i] = step<kL2>(xv, LY::load(y3 + k), a3[i]);
   }
   if (k < d) {
     const int n = static_cast<int>(d - k);
     const R xv = V::load_tail(x + k, n);
-    if (kL2) {
-      const R t0 = V::sub(xv, V::load_tail(y0 + k, n));
-      const R t1 = V::sub(xv, V::load_tail(y1 + k, n));
-      const R t2 = V::sub(xv, V::load_tail(y2 + k, n));
-      const R t3 = V::sub(xv, V::load_tail(y3 + k, n));
-      a0[1] = V::fmadd(t0, t0, a0[1]);
-      a1[1] = V::fmadd(t1, t1, a1[1]);
-      a2[1] = V::fmadd(t2, t2, a2[1]);
-      a3[1] = V::fmadd(t3, t3, a3[1]);
-    } else {
-      a0[1] = V::fmadd(xv, V::load_tail(y0 + k, n), a0[1]);
-      a1[1] = V::fmadd(xv, V::load_tail(y1 + k, n), a1[1]);
-      a2[1] = V::fmadd(xv, V::load_tail(y2 + k, n), a2[1]);
-      a3[1] = V::fmadd(xv, V::load_tail(y3 + k, n), a3[1]);
-    }
+    a0[1] = step<kL2>(xv, LY::tail(y0 + k, n), a0[1]);
+    a1[1] = step<kL2>(xv, LY::tail(y1 + k, n), a1[1]);
+    a2[1] = step<kL2>(xv, LY::tail(y2 + k, n), a2[1]);
+    a3[1] = step<kL2>(xv, LY::tail(y3 + k, n), a3[1]);
   }
   out[0] = reduce(a0);
   out[1] = reduce(a1);
@@ -150,7 +115,26 @@ inline void dis4(const float* x, const float* const* yy, int64_t d, float* out) 
   out[3] = reduce(a3);
 }
 
-float l2sqr(const float* x, const float* y, int64_t d) { return dis1<true>(x, y, d); }
-float ip(const float* x, const float* y, int64_t d) { return dis1<false>(x, y, d); }
-void l2sqr4(const float* x, const float* const* y, int64_t d, float* out) { dis4<true>(x, y, d, out); }
-void ip4(const float* x, const float* const* y, int64_t d, float* out) { dis4<false>(x, y, d, out); }
+template <bool kL2, class LY>
+float query_dis(const float* x, const void* y, int64_t d) {
+  return dis1<kL2, LF32, LY>(x, static_cast<const typename LY::T*>(y), d);
+}
+template <bool kL2, class LY>
+void query_dis4(const float* x, const void* const* y, int64_t d, float* out) {
+  dis4<kL2, LY>(x, y, d, out);
+}
+template <bool kL2, class L>
+float sym_dis(const void* a, const void* b, int64_t d) {
+  return dis1<kL2, L, L>(static_cast<const typename L::T*>(a), static_cast<const typename L::T*>(b), d);
+}
+
+#define MK_HNSW_TABLE(NAME)                                                                              \
+  {                                                                                                      \
+    NAME,                                                                                                \
+        {{&query_dis<false, LF32>, &query_dis<false, LU8>, &query_dis<false, LI8>},                      \
+         {&query_dis<true, LF32>, &query_dis<true, LU8>, &query_dis<true, LI8>}},                        \
+        {{&query_dis4<false, LF32>, &query_dis4<false, LU8>, &query_dis4<false, LI8>},                   \
+         {&query_dis4<true, LF32>, &query_dis4<true, LU8>, &query_dis4<true, LI8>}},                     \
+        {{&sym_dis<false, LF32>, &sym_dis<false, LU8>, &sym_dis<false, LI8>},                            \
+         {&sym_dis<true, LF32>, &sym_dis<true, LU8>, &sym_dis<true, LI8>}},                              \
+  }

@@ -24,6 +24,26 @@ struct V {
     for (int i = 0; i < n; i++) r[i] = p[i];
     return r;
   }
+  static inline R load_u8(const uint8_t* p) {
+    R r;
+    for (int i = 0; i < W; i++) r[i] = static_cast<float>(p[i]);
+    return r;
+  }
+  static inline R load_i8(const int8_t* p) {
+    R r;
+    for (int i = 0; i < W; i++) r[i] = static_cast<float>(p[i]);
+    return r;
+  }
+  static inline R load_u8_tail(const uint8_t* p, int n) {
+    R r = zero();
+    for (int i = 0; i < n; i++) r[i] = static_cast<float>(p[i]);
+    return r;
+  }
+  static inline R load_i8_tail(const int8_t* p, int n) {
+    R r = zero();
+    for (int i = 0; i < n; i++) r[i] = static_cast<float>(p[i]);
+    return r;
+  }
   static inline R add(R a, R b) { return a + b; }
   static inline R sub(R a, R b) { return a - b; }
   static inline R fmadd(R a, R b, R c) { return a * b + c; }
@@ -43,9 +63,9 @@ constexpr int kAcc = 2;
 
 const HnswIsa* hnsw_isa_generic() {
 #if defined(__aarch64__) || defined(__ARM_NEON)
-  static const HnswIsa k = {"neon", &l2sqr, &ip, &l2sqr4, &ip4};
+  static const HnswIsa k = MK_HNSW_TABLE("neon");
 #else
-  static const HnswIsa k = {"scalar", &l2sqr, &ip, &l2sqr4, &ip4};
+  static const HnswIsa k = MK_HNSW_TABLE("scalar");
 #endif
   return &k;
 }

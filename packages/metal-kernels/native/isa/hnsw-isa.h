@@ -2,6 +2,11 @@
 // Same ODR rule as isa.h: the hnsw-*.cc translation units define nothing
 // with external linkage except their one accessor, and use no STL.
 //
+// Stored vectors may be float32, or a compact copy holding the same values
+// as uint8 or int8 (used when every stored value is such an integer): the
+// elements are converted to float in registers, so every kernel returns,
+// for the same values, exactly what the float32 kernel returns.
+//
 // Every kernel sums in one fixed order per ISA level, so dis(a, b) equals
 // dis(b, a) bit for bit and the 4-wide forms return exactly what the 1-wide
 // forms return for the same pair (the graph code relies on both: a distance
@@ -11,14 +16,17 @@
 
 namespace mk {
 
+enum : int { kElemF32 = 0, kElemU8 = 1, kElemI8 = 2 };
+
 struct HnswIsa {
   const char* name;
-  // squared L2 distance / inner product of two d-vectors
-  float (*l2sqr)(const float* x, const float* y, int64_t d);
-  float (*ip)(const float* x, const float* y, int64_t d);
-  // x against y[0..3] (any of them may repeat): out[i] = l2sqr(x, y[i]) / ip(x, y[i])
-  void (*l2sqr4)(const float* x, const float* const* y, int64_t d, float* out);
-  void (*ip4)(const float* x, const float* const* y, int64_t d, float* out);
+  // [metric: 0 inner product, 1 squared L2][stored element type]
+  // query floats x against one stored vector y
+  float (*dis[2][3])(const float* x, const void* y, int64_t d);
+  // x against y[0..3]: out[i] = dis(x, y[i])
+  void (*dis4[2][3])(const float* x, const void* const* y, int64_t d, float* out);
+  // two stored vectors of the same element type
+  float (*sym[2][3])(const void* a, const void* b, int64_t d);
 };
 
 const HnswIsa* hnsw_isa_generic();
