@@ -4,6 +4,7 @@
 
 #include "bindings.h"
 #include "hnsw-bindings.h"
+#include "ivf-bindings.h"
 #include "pq-bindings.h"
 #include "sq-bindings.h"
 
@@ -14,6 +15,7 @@ void register_dense_bindings(Napi::Env env, Napi::Object exports);  // dense/den
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mk::register_bindings(env, exports);
   mk::register_hnsw_hamming_bindings(env, exports);
+  mk::register_ivf_bindings(env, exports);
   mk::register_dense_bindings(env, exports);
   mk::register_sq_bindings(env, exports);
   mk::register_pq_bindings(env, exports);

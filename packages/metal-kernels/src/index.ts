@@ -30,6 +30,8 @@ export { denseKernels } from './dense';
 export type { DenseKernels } from './dense';
 export * from './sq';
 export * from './pq';
+export * from './kmeans';
+export * from './ivf';
 
 interface BackendState {
   native: KernelBackend | null;
