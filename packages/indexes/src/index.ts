@@ -26,4 +26,17 @@ export { IndexRefine, IndexRefineFlat } from './meta/refine';
 export type { SearchParametersRefine } from './meta/refine';
 export { IndexShards, IndexReplicas, mergeShardResults } from './meta/shards';
 export type { IndexShardsOptions } from './meta/shards';
+export { Clustering, Kmeans, clusteringParameters, DEFAULT_CLUSTERING_PARAMETERS } from './clustering/index';
+export type {
+  ClusteringIterationStats, ClusteringOptions, ClusteringParameters, ClusteringProgress, ClusteringTrainOptions,
+  KmeansAssignment, KmeansTrainOptions,
+} from './clustering/index';
+export {
+  IndexIVF, IndexIVFFlat, ArrayInvertedLists, imbalanceFactorOf, DirectMap, DirectMapTypeCode, parseDirectMapType,
+  loBuild, loListNo, loOffset, scanWithScanner, rangeScanWithScanner,
+} from './ivf/index';
+export type {
+  IndexIVFOptions, SearchParametersIVF, InvertedLists, InvertedListsSnapshot, DirectMapType, InvertedListScanner,
+  IVFSearchJob, IVFRangeJob,
+} from './ivf/index';
 export * from './factory/index';

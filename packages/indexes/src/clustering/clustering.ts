@@ -1,0 +1,554 @@
+/**
+ * k-means clustering with FAISS's semantics (faiss/Clustering.h, 1.7.3):
+ * `Clustering` (the C++ object: parameters as fields, `train(x, index)`) and
+ * `Kmeans` (the Python wrapper: owns its assignment index, `train` returns the
+ * final objective).
+ *
+ * What is FAISS's, exactly:
+ * - parameters and defaults (niter 25, nredo 1, seed 1234, min/max points per
+ *   centroid 39/256, ...); the error for fewer points than centroids; the
+ *   subsampling of more than k * maxPointsPerCentroid points and the
+ *   initial centroids, both drawn with FAISS's mt19937 `rand_perm`, so a run
+ *   starts from the same centroids as FAISS's for the same seed;
+ * - the iteration: assign every point to its nearest centroid (the index's
+ *   search with k = 1), recompute centroids as means, split empty clusters
+ *   (FAISS's split_clusters, same random choices and perturbation), then
+ *   spherical / integer post-processing; per-iteration statistics
+ *   {obj, time, timeSearch, imbalanceFactor, nsplit}; nredo keeps the best run.
+ * - verbose lines are FAISS's, written to stdout; the "too few points"
+ *   warning is a process warning (FAISS prints it to stderr).
+ *
+ * Assignment: when the index is an IndexFlat (the usual case: Kmeans, IVF
+ * coarse quantizers) the `knn` kernel runs directly against the current
+ * centroids and the index receives the final centroids at the end; any other
+ * index is used as FAISS does (reset, train if needed, add centroids, search
+ * with k = 1, every iteration). The centroid update is the native
+ * `kmeansUpdate` kernel. In `train()` (async) every kernel call runs off the
+ * event loop; the JS work between calls is O(k * d).
+ */
+import {
+  MetalFaissError,
+  describeValue,
+  kmeansUpdate,
+  kmeansUpdateAsync,
+  knn,
+  knnAsync,
+} from '@metalfaiss/metal-kernels';
+import { asMatrix, normalizeL2, type VectorsInput } from '@metalfaiss/linalg';
+import { type AsyncOptions, signalOf, throwIfAborted } from '../abort';
+import { IndexFlat, IndexFlatIP, IndexFlatL2 } from '../flat';
+import { Index } from '../index-base';
+import { MetricType } from '../metric';
+import { imbalanceFactorOf } from '../ivf/inverted-lists';
+import { formatG } from './format';
+import { MersenneTwister, randPerm } from './random';
+
+/** FAISS's ClusteringParameters. */
+export interface ClusteringParameters {
+  /** k-means iterations (FAISS default 25; IVF coarse quantizers use 10) */
+  niter: number;
+  /** runs from different initialisations; the best objective wins */
+  nredo: number;
+  /** print FAISS's progress lines to stdout */
+  verbose: boolean;
+  /** L2-normalise the centroids after every update */
+  spherical: boolean;
+  /** round centroid components to integers */
+  intCentroids: boolean;
+  /** re-train the assignment index on the centroids every iteration */
+  updateIndex: boolean;
+  /** keep the centroids given as input fixed */
+  frozenCentroids: boolean;
+  /** below k * this many points, warn */
+  minPointsPerCentroid: number;
+  /** above k * this many points, train on a random subsample of that size */
+  maxPointsPerCentroid: number;
+  /** seed of the subsampling and initialisation */
+  seed: number;
+  /** batch size when decoding codes (FAISS's codec path; kept for fidelity, unused on float input) */
+  decodeBlockSize: number;
+}
+
+export const DEFAULT_CLUSTERING_PARAMETERS: Readonly<ClusteringParameters> = Object.freeze({
+  niter: 25,
+  nredo: 1,
+  verbose: false,
+  spherical: false,
+  intCentroids: false,
+  updateIndex: false,
+  frozenCentroids: false,
+  minPointsPerCentroid: 39,
+  maxPointsPerCentroid: 256,
+  seed: 1234,
+  decodeBlockSize: 32768,
+});
+
+const PARAMETER_KEYS = Object.keys(DEFAULT_CLUSTERING_PARAMETERS) as Array<keyof ClusteringParameters>;
+
+/** FAISS's ClusteringIterationStats. */
+export interface ClusteringIterationStats {
+  /** objective: sum of squared distances (L2) or of similarities (inner product) */
+  obj: number;
+  /** seconds since the iterations started */
+  time: number;
+  /** seconds spent assigning so far */
+  timeSearch: number;
+  /** FAISS's imbalance factor of the assignment (1 = balanced) */
+  imbalanceFactor: number;
+  /** empty clusters split this iteration */
+  nsplit: number;
+}
+
+export interface ClusteringProgress {
+  /** 0-based iteration within the current run */
+  iteration: number;
+  niter: number;
+  /** 0-based run (of nredo) */
+  redo: number;
+  nredo: number;
+  objective: number;
+  imbalanceFactor: number;
+  nsplit: number;
+  /** milliseconds since the iterations started */
+  elapsedMs: number;
+}
+
+export interface ClusteringOptions extends Partial<ClusteringParameters> {
+  /** called after every iteration */
+  onProgress?: (progress: ClusteringProgress) => void;
+}
+
+export interface ClusteringTrainOptions extends AsyncOptions {
+  /** per-point weights, Float32Array of length n */
+  weights?: Float32Array | null;
+}
+
+function checkParameters(p: ClusteringParameters): void {
+  const int = (name: keyof ClusteringParameters, min: number) => {
+    const v = p[name];
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer >= ${min} for ${name}, received ${describeValue(v)}`);
+    }
+  };
+  int('niter', 0);
+  int('nredo', 1);
+  int('minPointsPerCentroid', 0);
+  int('maxPointsPerCentroid', 1);
+  int('decodeBlockSize', 1);
+  if (typeof p.seed !== 'number' || !Number.isSafeInteger(p.seed)) {
+    throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer for seed, received ${describeValue(p.seed)}`);
+  }
+  for (const name of ['verbose', 'spherical', 'intCentroids', 'updateIndex', 'frozenCentroids'] as const) {
+    if (typeof p[name] !== 'boolean') throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for ${name}, received ${describeValue(p[name])}`);
+  }
+}
+
+/** Clustering parameters with FAISS's defaults; unknown keys are refused (as FAISS Python refuses them). */
+export function clusteringParameters(overrides: Partial<ClusteringParameters> = {}): ClusteringParameters {
+  if (typeof overrides !== 'object' || overrides === null) {
+    throw new MetalFaissError('INVALID_ARGUMENT', `expected an object of clustering parameters, received ${describeValue(overrides)}`);
+  }
+  const p: ClusteringParameters = { ...DEFAULT_CLUSTERING_PARAMETERS };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined || key === 'onProgress') continue;
+    if (!(PARAMETER_KEYS as string[]).includes(key)) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected one of ${PARAMETER_KEYS.join(', ')} as a clustering parameter, received ${JSON.stringify(key)}`);
+    }
+    (p as unknown as Record<string, unknown>)[key] = value;
+  }
+  checkParameters(p);
+  return p;
+}
+
+const EPS = 1 / 1024;
+
+/** FAISS's split_clusters over centroids [k0, k0 + k) (hassign indexed from 0). Returns the split count. */
+function splitClusters(d: number, k: number, n: number, hassign: Float32Array, centroids: Float32Array, k0: number): number {
+  let maxCount = 0;
+  for (let c = 0; c < k; c++) if (hassign[c] > maxCount) maxCount = hassign[c];
+  // FAISS would loop forever when no cluster can give a point away; leave the empty ones as they are
+  if (maxCount <= 1) return 0;
+  const rng = new MersenneTwister(1234);
+  const denom = Math.fround(n - k);
+  let nsplit = 0;
+  for (let ci = 0; ci < k; ci++) {
+    if (hassign[ci] !== 0) continue;
+    let cj = 0;
+    for (;; cj = (cj + 1) % k) {
+      const p = Math.fround((hassign[cj] - 1.0) / denom);
+      const r = rng.randFloat();
+      if (r < p) break;
+    }
+    const oi = (k0 + ci) * d;
+    const oj = (k0 + cj) * d;
+    centroids.copyWithin(oi, oj, oj + d);
+    for (let j = 0; j < d; j++) {
+      if (j % 2 === 0) {
+        centroids[oi + j] *= 1 + EPS;
+        centroids[oj + j] *= 1 - EPS;
+      } else {
+        centroids[oi + j] *= 1 - EPS;
+        centroids[oj + j] *= 1 + EPS;
+      }
+    }
+    hassign[ci] = hassign[cj] / 2;
+    hassign[cj] -= hassign[ci];
+    nsplit++;
+  }
+  return nsplit;
+}
+
+function roundHalfAway(v: number): number {
+  return v < 0 ? -Math.round(-v) : Math.round(v);
+}
+
+// ----------------------------------------------------------------------------
+// The algorithm as a step generator: the sync and async drivers run exactly
+// the same code and differ only in how they fulfil the kernel requests.
+
+type Request =
+  | { op: 'assign'; centroids: Float32Array; distances: Float32Array; labels: BigInt64Array }
+  | { op: 'update'; assign: BigInt64Array; centroids: Float32Array; counts: Float32Array }
+  | { op: 'index'; centroids: Float32Array; train: boolean }
+  | { op: 'yield' };
+
+interface Job {
+  d: number;
+  k: number;
+  params: ClusteringParameters;
+  x: Float32Array;
+  n: number;
+  weights: Float32Array | null;
+  inputCentroids: Float32Array;
+  /** true: assign with the knn kernel against the centroids (IndexFlat), false: through the index */
+  direct: boolean;
+  lowerIsBetter: boolean;
+  metric: MetricType;
+  onProgress?: (p: ClusteringProgress) => void;
+  log: (text: string) => void;
+}
+
+interface Outcome {
+  centroids: Float32Array;
+  stats: ClusteringIterationStats[];
+}
+
+function* runClustering(job: Job): Generator<Request, Outcome, void> {
+  const { d, k, params: cp } = job;
+  const started = performance.now();
+  let x = job.x;
+  let nx = job.n;
+  let weights = job.weights;
+  if (nx < k) {
+    throw new MetalFaissError('INVALID_ARGUMENT', `Number of training points (${nx}) should be at least as large as number of clusters (${k})`);
+  }
+  if (nx > k * cp.maxPointsPerCentroid) {
+    const keep = k * cp.maxPointsPerCentroid;
+    if (cp.verbose) job.log(`Sampling a subset of ${keep} / ${nx} for training\n`);
+    const perm = randPerm(nx, cp.seed);
+    const xs = new Float32Array(keep * d);
+    const ws = weights ? new Float32Array(keep) : null;
+    for (let i = 0; i < keep; i++) {
+      xs.set(x.subarray(perm[i] * d, (perm[i] + 1) * d), i * d);
+      if (ws && weights) ws[i] = weights[perm[i]];
+    }
+    x = xs;
+    weights = ws;
+    nx = keep;
+  } else if (nx < k * cp.minPointsPerCentroid) {
+    process.emitWarning(
+      `WARNING clustering ${nx} points to ${k} centroids: please provide at least ${k * cp.minPointsPerCentroid} training points`,
+      { type: 'MetalFaissWarning', code: 'METALFAISS_KMEANS_FEW_POINTS' },
+    );
+  }
+
+  if (nx === k) {
+    if (cp.verbose) job.log(`Number of training points (${nx}) same as number of clusters, just copying\n`);
+    const centroids = job.x.slice(0, k * d); // FAISS copies the input (not the subsample)
+    return { centroids, stats: [{ obj: 0, time: 0, timeSearch: 0, imbalanceFactor: 1, nsplit: 0 }] };
+  }
+
+  if (cp.verbose) job.log(`Clustering ${nx} points in ${d}D to ${k} clusters, redo ${cp.nredo} times, ${cp.niter} iterations\n`);
+
+  const nInput = job.inputCentroids.length / d;
+  if (cp.verbose && nInput > 0) job.log(`  Using ${nInput} centroids provided as input (${cp.frozenCentroids ? '' : 'not '}frozen)\n`);
+  if (cp.verbose) job.log(`  Preprocessing in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
+
+  const t0 = performance.now();
+  let tSearch = 0;
+  const centroids = new Float32Array(k * d);
+  centroids.set(job.inputCentroids);
+  const dis = new Float32Array(nx);
+  const assign = new BigInt64Array(nx);
+  const updated = new Float32Array(k * d);
+  const counts = new Float32Array(k);
+  const hist = new Float64Array(k);
+  const kFrozen = cp.frozenCentroids ? nInput : 0;
+  let stats: ClusteringIterationStats[] = [];
+  let best: Outcome | null = null;
+  let bestObj = job.lowerIsBetter ? Infinity : -Infinity;
+
+  const postProcess = () => {
+    if (cp.spherical) normalizeL2(centroids, d);
+    if (cp.intCentroids) for (let i = 0; i < centroids.length; i++) centroids[i] = roundHalfAway(centroids[i]);
+  };
+
+  for (let redo = 0; redo < cp.nredo; redo++) {
+    if (cp.verbose && cp.nredo > 1) job.log(`Outer iteration ${redo} / ${cp.nredo}\n`);
+    const perm = randPerm(nx, BigInt(cp.seed) + 1n + BigInt(redo) * 15486557n);
+    for (let i = nInput; i < k; i++) centroids.set(x.subarray(perm[i] * d, (perm[i] + 1) * d), i * d);
+    postProcess();
+    if (!job.direct) yield { op: 'index', centroids, train: false };
+
+    let obj = 0;
+    for (let it = 0; it < cp.niter; it++) {
+      const ts = performance.now();
+      yield { op: 'assign', centroids, distances: dis, labels: assign };
+      tSearch += performance.now() - ts;
+
+      obj = 0;
+      for (let j = 0; j < nx; j++) obj += dis[j];
+
+      yield { op: 'update', assign, centroids: updated, counts };
+      // frozen centroids keep their values; the others take the new means
+      centroids.set(updated.subarray(kFrozen * d), kFrozen * d);
+      const nsplit = splitClusters(d, k - kFrozen, nx, counts.subarray(kFrozen), centroids, kFrozen);
+
+      hist.fill(0);
+      for (let j = 0; j < nx; j++) hist[Number(assign[j])]++;
+      const s: ClusteringIterationStats = {
+        obj,
+        time: (performance.now() - t0) / 1000,
+        timeSearch: tSearch / 1000,
+        imbalanceFactor: imbalanceFactorOf(hist),
+        nsplit,
+      };
+      stats.push(s);
+      if (cp.verbose) {
+        job.log(
+          `  Iteration ${it} (${s.time.toFixed(2)} s, search ${s.timeSearch.toFixed(2)} s): ` +
+            `objective=${formatG(s.obj)} imbalance=${s.imbalanceFactor.toFixed(3)} nsplit=${nsplit}       \r`,
+        );
+      }
+      job.onProgress?.({
+        iteration: it,
+        niter: cp.niter,
+        redo,
+        nredo: cp.nredo,
+        objective: obj,
+        imbalanceFactor: s.imbalanceFactor,
+        nsplit,
+        elapsedMs: performance.now() - t0,
+      });
+      postProcess();
+      if (!job.direct) yield { op: 'index', centroids, train: cp.updateIndex };
+      yield { op: 'yield' };
+    }
+    if (cp.verbose) job.log('\n');
+    if (cp.nredo > 1) {
+      if ((job.lowerIsBetter && obj < bestObj) || (!job.lowerIsBetter && obj > bestObj)) {
+        if (cp.verbose) job.log('Objective improved: keep new clusters\n');
+        best = { centroids: centroids.slice(), stats: stats.slice() };
+        bestObj = obj;
+      }
+    }
+  }
+  if (best) return best;
+  return { centroids, stats };
+}
+
+// ----------------------------------------------------------------------------
+
+function defaultLog(text: string): void {
+  process.stdout.write(text);
+}
+
+/**
+ * FAISS's Clustering: k-means of n d-dimensional points into k centroids.
+ * Parameters are plain fields (FAISS's ClusteringParameters); set
+ * `centroids` before training to provide (some) initial centroids.
+ */
+export class Clustering implements ClusteringParameters {
+  readonly d: number;
+  readonly k: number;
+  niter: number;
+  nredo: number;
+  verbose: boolean;
+  spherical: boolean;
+  intCentroids: boolean;
+  updateIndex: boolean;
+  frozenCentroids: boolean;
+  minPointsPerCentroid: number;
+  maxPointsPerCentroid: number;
+  seed: number;
+  decodeBlockSize: number;
+  /** called after every iteration */
+  onProgress?: (progress: ClusteringProgress) => void;
+  /** where verbose lines go (default: process.stdout) */
+  log: (text: string) => void = defaultLog;
+  /** k * d after training; before training, optional input centroids (a multiple of d, at most k rows) */
+  centroids: Float32Array = new Float32Array(0);
+  /** statistics of every iteration of the kept run (FAISS's iteration_stats) */
+  iterationStats: ClusteringIterationStats[] = [];
+
+  constructor(d: number, k: number, options: ClusteringOptions = {}) {
+    if (!Number.isInteger(d) || d < 1 || d > 1 << 24) throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer in [1, 16777216] for d, received ${describeValue(d)}`);
+    if (!Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer in [1, 2147483647] for k, received ${describeValue(k)}`);
+    const { onProgress, ...rest } = options;
+    const p = clusteringParameters(rest);
+    this.d = d;
+    this.k = k;
+    this.niter = p.niter;
+    this.nredo = p.nredo;
+    this.verbose = p.verbose;
+    this.spherical = p.spherical;
+    this.intCentroids = p.intCentroids;
+    this.updateIndex = p.updateIndex;
+    this.frozenCentroids = p.frozenCentroids;
+    this.minPointsPerCentroid = p.minPointsPerCentroid;
+    this.maxPointsPerCentroid = p.maxPointsPerCentroid;
+    this.seed = p.seed;
+    this.decodeBlockSize = p.decodeBlockSize;
+    if (onProgress !== undefined && typeof onProgress !== 'function') {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected a function for onProgress, received ${describeValue(onProgress)}`);
+    }
+    this.onProgress = onProgress;
+  }
+
+  /** The current parameters as a plain object. */
+  get parameters(): ClusteringParameters {
+    const p = {} as Record<string, unknown>;
+    for (const key of PARAMETER_KEYS) p[key] = this[key];
+    return p as unknown as ClusteringParameters;
+  }
+
+  /** The objective of every iteration (FAISS Python's Kmeans.obj). */
+  get obj(): number[] {
+    return this.iterationStats.map((s) => s.obj);
+  }
+
+  #prepare(x: VectorsInput, index: Index | undefined, weights: Float32Array | null | undefined): { job: Job; index: Index } {
+    const params = this.parameters;
+    checkParameters(params);
+    const m = asMatrix(x, this.d, { name: 'x' });
+    let w: Float32Array | null = null;
+    if (weights !== undefined && weights !== null) {
+      if (!(weights instanceof Float32Array) || weights.length !== m.rows) {
+        throw new MetalFaissError('DIMENSION_MISMATCH', `expected Float32Array of length ${m.rows} (one weight per point) for weights, received ${describeValue(weights)}`);
+      }
+      w = weights;
+    }
+    const idx = index ?? (params.spherical ? new IndexFlatIP(this.d) : new IndexFlatL2(this.d));
+    if (!(idx instanceof Index)) throw new MetalFaissError('INVALID_ARGUMENT', `expected an Index for the clustering index, received ${describeValue(index)}`);
+    if (idx.d !== this.d) {
+      throw new MetalFaissError('DIMENSION_MISMATCH', `Index dimension ${idx.d} not the same as data dimension ${this.d}`);
+    }
+    const input = this.centroids;
+    if (!(input instanceof Float32Array) || input.length % this.d !== 0 || input.length > this.k * this.d) {
+      throw new MetalFaissError(
+        'INVALID_ARGUMENT',
+        `expected a Float32Array of at most k = ${this.k} rows of d = ${this.d} for the input centroids, received ${describeValue(input)} (size of provided input centroids not a multiple of dimension)`,
+      );
+    }
+    const direct = idx instanceof IndexFlat;
+    return {
+      index: idx,
+      job: {
+        d: this.d,
+        k: this.k,
+        params,
+        x: m.data,
+        n: m.rows,
+        weights: w,
+        inputCentroids: input.slice(),
+        direct,
+        lowerIsBetter: idx.metricType !== MetricType.INNER_PRODUCT,
+        metric: idx.metricType,
+        onProgress: this.onProgress,
+        log: this.log,
+      },
+    };
+  }
+
+  #commit(out: Outcome): void {
+    this.centroids = out.centroids;
+    this.iterationStats = out.stats;
+  }
+
+  /**
+   * Runs k-means on the rows of x (n * d values, n >= k) with `index` as the
+   * assignment index (default: IndexFlatL2, or IndexFlatIP when spherical);
+   * at the end the index holds the k centroids, as in FAISS.
+   * @throws MetalFaissError INVALID_ARGUMENT (n < k, bad parameters or weights), DIMENSION_MISMATCH
+   */
+  trainSync(x: VectorsInput, index?: Index, weights?: Float32Array | null): void {
+    const { job, index: idx } = this.#prepare(x, index, weights);
+    const gen = runClustering(job);
+    let r = gen.next();
+    while (!r.done) {
+      const q = r.value;
+      if (q.op === 'assign') {
+        if (job.direct) {
+          knn({ xq: job.x, xb: q.centroids, nq: job.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
+        } else {
+          const res = idx.searchSync(job.x, 1);
+          q.distances.set(res.distances);
+          q.labels.set(res.labels);
+        }
+      } else if (q.op === 'update') {
+        kmeansUpdate({ x: job.x, n: job.n, d: job.d, k: job.k, assign: q.assign, weights: job.weights, centroids: q.centroids, counts: q.counts });
+      } else if (q.op === 'index') {
+        idx.reset();
+        if (q.train || !idx.isTrained) idx.trainSync(q.centroids);
+        idx.addSync(q.centroids);
+      }
+      r = gen.next();
+    }
+    this.#commit(r.value);
+    Clustering.#fill(idx, r.value.centroids);
+  }
+
+  /** Leaves the k centroids in the assignment index, as FAISS does. */
+  static #fill(idx: Index, centroids: Float32Array): void {
+    idx.reset();
+    if (!idx.isTrained) idx.trainSync(centroids);
+    idx.addSync(centroids);
+  }
+
+  /**
+   * trainSync off the event loop: every assignment and update is an async
+   * kernel call. `options.signal` aborts between iterations (ABORTED); the
+   * Clustering and, for an IndexFlat, the index are then left unchanged.
+   */
+  async train(x: VectorsInput, index?: Index, options: ClusteringTrainOptions = {}): Promise<void> {
+    const signal = signalOf(options, 'Clustering.train');
+    throwIfAborted(signal, 'Clustering.train');
+    const { job, index: idx } = this.#prepare(x, index, options.weights);
+    const gen = runClustering(job);
+    let r = gen.next();
+    while (!r.done) {
+      const q = r.value;
+      if (q.op === 'assign') {
+        if (job.direct) {
+          await knnAsync({ xq: job.x, xb: q.centroids, nq: job.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
+        } else {
+          const res = await idx.search(job.x, 1);
+          q.distances.set(res.distances);
+          q.labels.set(res.labels);
+        }
+      } else if (q.op === 'update') {
+        await kmeansUpdateAsync({ x: job.x, n: job.n, d: job.d, k: job.k, assign: q.assign, weights: job.weights, centroids: q.centroids, counts: q.counts });
+      } else if (q.op === 'index') {
+        idx.reset();
+        if (q.train || !idx.isTrained) await idx.train(q.centroids);
+        await idx.add(q.centroids);
+      } else {
+        throwIfAborted(signal, 'Clustering.train');
+      }
+      r = gen.next();
+    }
+    throwIfAborted(signal, 'Clustering.train');
+    this.#commit(r.value);
+    Clustering.#fill(idx, r.value.centroids);
+  }
+}
