@@ -107,6 +107,28 @@ PrecomputeJob parse_precompute(Args& a) {
   return j;
 }
 
+struct AssignJob : NoResult {
+  const float* x;
+  int64_t n, d, k;
+  const float* centroids;
+  int64_t* labels;
+  float* dist;
+  void run() const { pq::assign(x, n, d, centroids, k, labels, dist); }
+};
+
+// (x, n, d, centroids, k, labels, distances)
+AssignJob parse_assign(Args& a) {
+  AssignJob j{};
+  j.n = a.integer(1, "n", 0);
+  j.d = a.integer(2, "d", 1, 1 << 24);
+  j.k = a.integer(4, "k", 1, 1 << 24);
+  j.x = a.f32(0, "x", a.product(j.n, j.d, "n * d"));
+  j.centroids = a.f32(3, "centroids", a.product(j.k, j.d, "k * d"));
+  j.labels = a.i64(5, "labels", j.n);
+  j.dist = a.f32(6, "distances", j.n);
+  return j;
+}
+
 struct SearchJob : NoResult {
   pq::SearchParams p;
   void run() const { pq::search(p); }
@@ -217,6 +239,7 @@ void register_pq_bindings(Napi::Env env, Napi::Object exports) {
   register_pair(env, exports, "pqDecode", "pqDecodeAsync", parse_decode);
   register_pair(env, exports, "pqTables", "pqTablesAsync", parse_tables);
   register_pair(env, exports, "pqPrecomputeTable", "pqPrecomputeTableAsync", parse_precompute);
+  register_pair(env, exports, "pqAssign", "pqAssignAsync", parse_assign);
   register_pair(env, exports, "pqSearch", "pqSearchAsync", parse_search);
   register_pair(env, exports, "pqRangeSearch", "pqRangeSearchAsync", parse_range);
   register_pair(env, exports, "pqIvfSearch", "pqIvfSearchAsync", [](Args& a) { return parse_ivf(a, false); });

@@ -208,6 +208,28 @@ void precompute_table(const Codec& c, const float* coarse, int64_t nlist, float*
   });
 }
 
+void assign(const float* x, int64_t n, int64_t d, const float* centroids, int64_t k, int64_t* labels, float* dist) {
+  if (n == 0) return;
+  // dot form: -2 c transposed, and ||c||^2
+  std::vector<float> ct(k * d), cn(k);
+  for (int64_t j = 0; j < k; j++) {
+    double n2 = 0.0;
+    for (int64_t t = 0; t < d; t++) {
+      const float v = centroids[j * d + t];
+      ct[t * k + j] = -2.0f * v;
+      n2 += static_cast<double>(v) * v;
+    }
+    cn[j] = static_cast<float>(n2);
+  }
+  const PqIsa* isa_k = isa();
+  const int64_t per = std::max<int64_t>(16, std::min<int64_t>(1024, (int64_t(1) << 22) / std::max<int64_t>(1, k * d)));
+  parallel_for(ceil_div(n, per), 256, [&](int64_t t, int) {
+    const int64_t i0 = t * per;
+    const int64_t m = std::min(per, n - i0);
+    isa_k->assign(x + i0 * d, m, d, ct.data(), cn.data(), k, labels + i0, dist + i0);
+  });
+}
+
 void search(const SearchParams& p) {
   if (p.nq == 0) return;
   const Shape s(p.codec);

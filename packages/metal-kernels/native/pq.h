@@ -30,6 +30,11 @@ void tables(const Codec& c, const float* x, int64_t n, bool l2, float* out);
 // centroid y_C (nlist * d), ||y_R||^2 + 2 <y_C, y_R> per sub-quantizer entry.
 void precompute_table(const Codec& c, const float* coarse, int64_t nlist, float* out);
 
+// Nearest of k centroids (k * d, row-major) for n points: squared L2 through
+// ||x||^2 + ||c||^2 - 2 x.c (clamped at 0), ties to the lower index (k-means
+// assignment for small d, e.g. PQ training).
+void assign(const float* x, int64_t n, int64_t d, const float* centroids, int64_t k, int64_t* labels, float* dist);
+
 struct SearchParams {
   Codec codec;
   int metric;

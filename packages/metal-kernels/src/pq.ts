@@ -119,8 +119,24 @@ export interface PqIvfRangeSearchArgs extends PqIvfCommon {
   radius: number;
 }
 
+export interface PqAssignArgs {
+  /** points, Float32Array of n * d */
+  x: Float32Array;
+  n: number;
+  d: number;
+  /** centroids, Float32Array of k * d */
+  centroids: Float32Array;
+  k: number;
+  /** output: nearest centroid of each point, BigInt64Array of n (ties to the lower index) */
+  labels: BigInt64Array;
+  /** output: its squared L2 distance, Float32Array of n */
+  distances: Float32Array;
+}
+
 export interface PqKernels {
   readonly name: 'native' | 'reference';
+  pqAssign(args: PqAssignArgs): void;
+  pqAssignAsync(args: PqAssignArgs): Promise<void>;
   pqComputeCodes(args: PqComputeCodesArgs): void;
   pqComputeCodesAsync(args: PqComputeCodesArgs): Promise<void>;
   pqDecode(args: PqDecodeArgs): void;
@@ -176,6 +192,18 @@ function checkCodec(a: PqCodecArgs): { d: number; M: number; nbits: number; ksub
   checkFloat32('centroids', a.centroids, n, `M * ksub * dsub = d * 2^nbits = ${n}`);
   if (a.centroidsT !== undefined && a.centroidsT !== null) checkFloat32('centroidsT', a.centroidsT, n, `d * 2^nbits = ${n}`);
   return { d, M, nbits, ksub, codeSize: pqCodeSize(M, nbits) };
+}
+
+export function validatePqAssign(a: PqAssignArgs): void {
+  checkArgsObject('args', a);
+  const n = checkInteger('n', a.n, 0);
+  const d = checkInteger('d', a.d, 1, 2 ** 24);
+  const k = checkInteger('k', a.k, 1, 2 ** 24);
+  checkFloat32('x', a.x, size(n, d, 'n * d'), `n * d = ${n} * ${d}`);
+  checkFloat32('centroids', a.centroids, size(k, d, 'k * d'), `k * d = ${k} * ${d}`);
+  checkBigInt64('labels', a.labels, n, `n = ${n}`);
+  checkFloat32('distances', a.distances, n, `n = ${n}`);
+  checkNoOverlap([['labels', a.labels], ['distances', a.distances]], [['x', a.x], ['centroids', a.centroids]]);
 }
 
 export function validatePqComputeCodes(a: PqComputeCodesArgs): void {
@@ -292,8 +320,17 @@ const rangeArgs = (a: PqRangeSearchArgs): unknown[] => [
 function createNative(addon: PqAddon): PqKernels {
   const call = <T>(name: string, args: unknown[]): T => guard(name, () => addon[name](...args) as T);
   const callAsync = <T>(name: string, args: unknown[]): Promise<T> => guardAsync(name, () => addon[name](...args) as Promise<T>);
+  const assignArgs = (a: PqAssignArgs): unknown[] => [a.x, a.n, a.d, a.centroids, a.k, a.labels, a.distances];
   return {
     name: 'native',
+    pqAssign(a) {
+      validatePqAssign(a);
+      call('pqAssign', assignArgs(a));
+    },
+    async pqAssignAsync(a) {
+      validatePqAssign(a);
+      return callAsync('pqAssignAsync', assignArgs(a));
+    },
     pqComputeCodes(a) {
       validatePqComputeCodes(a);
       call('pqComputeCodes', [...codecArgs(a), a.x, a.n, a.codes]);
@@ -356,6 +393,14 @@ function createNative(addon: PqAddon): PqKernels {
 /** The plain-TypeScript oracle (float64 tables rounded to float32, FAISS's summation order). */
 export const pqReference: PqKernels = {
   name: 'reference',
+  pqAssign(a) {
+    validatePqAssign(a);
+    ref.pqAssignReference(a);
+  },
+  async pqAssignAsync(a) {
+    validatePqAssign(a);
+    return deferred(() => ref.pqAssignReference(a));
+  },
   pqComputeCodes(a) {
     validatePqComputeCodes(a);
     ref.pqComputeCodesReference(a);
@@ -429,6 +474,13 @@ export function pqKernels(): PqKernels {
   return pqNative() ?? pqReference;
 }
 
+/** Nearest of k centroids for each point (k-means assignment for small d). */
+export function pqAssign(args: PqAssignArgs): void {
+  pqKernels().pqAssign(args);
+}
+export function pqAssignAsync(args: PqAssignArgs): Promise<void> {
+  return pqKernels().pqAssignAsync(args);
+}
 /** Nearest centroid per sub-vector (ties to the lower index), packed like FAISS. */
 export function pqComputeCodes(args: PqComputeCodesArgs): void {
   pqKernels().pqComputeCodes(args);

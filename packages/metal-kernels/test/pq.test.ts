@@ -188,6 +188,28 @@ for (const level of levels) {
       });
     }
 
+    it('assignment to the nearest of k centroids', () => {
+      addon!.setSimd(level);
+      const native = pqNative()!;
+      for (const [n, d, k] of [[130, 49, 256], [7, 3, 64], [33, 8, 5], [10, 16, 1024]] as const) {
+        const x = data(n, d, 40 + d);
+        const centroids = data(k, d, 41 + k);
+        const a = { labels: new BigInt64Array(n), distances: new Float32Array(n) };
+        const b = { labels: new BigInt64Array(n), distances: new Float32Array(n) };
+        native.pqAssign({ x, n, d, centroids, k, ...a });
+        pqReference.pqAssign({ x, n, d, centroids, k, ...b });
+        for (let i = 0; i < n; i++) {
+          expect(Math.abs(a.distances[i] - b.distances[i])).toBeLessThanOrEqual(1e-4 * (1 + b.distances[i]));
+          if (a.labels[i] !== b.labels[i]) {
+            // a near-tie: the native choice is (almost) as close
+            let s = 0;
+            for (let t = 0; t < d; t++) s += (x[i * d + t] - centroids[Number(a.labels[i]) * d + t]) ** 2;
+            expect(Math.abs(s - b.distances[i])).toBeLessThanOrEqual(1e-4 * (1 + b.distances[i]));
+          }
+        }
+      }
+    });
+
     it('precomputed table and IVF scans (every mode, masks, buffers longer than the lists)', () => {
       addon!.setSimd(level);
       const native = pqNative()!;

@@ -19,15 +19,19 @@ struct V {
   static inline R add(R a, R b) { return _mm256_add_ps(a, b); }
   static inline R sub(R a, R b) { return _mm256_sub_ps(a, b); }
   static inline R mul(R a, R b) { return _mm256_mul_ps(a, b); }
+  static inline R select_lt(R a, R b, R x, R y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
   static inline R fmadd(R a, R b, R c) { return _mm256_fmadd_ps(a, b, c); }
 };
+
+constexpr int kP = 3;  // points per assignment block
+constexpr int kG = 2;  // vectors of centroids per assignment block
 
 #include "pq-body.inc"
 
 }  // namespace
 
 const PqIsa* pq_isa_avx2() {
-  static const PqIsa k = {"avx2", &table, &madd, &scan};
+  static const PqIsa k = {"avx2", &table, &madd, &scan, &assign};
   return &k;
 }
 

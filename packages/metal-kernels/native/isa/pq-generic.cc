@@ -23,8 +23,16 @@ struct V {
   static inline R add(R a, R b) { return a + b; }
   static inline R sub(R a, R b) { return a - b; }
   static inline R mul(R a, R b) { return a * b; }
+  static inline R select_lt(R a, R b, R x, R y) {
+    R r;
+    for (int i = 0; i < W; i++) r[i] = a[i] < b[i] ? x[i] : y[i];
+    return r;
+  }
   static inline R fmadd(R a, R b, R c) { return a * b + c; }
 };
+
+constexpr int kP = 2;  // points per assignment block
+constexpr int kG = 2;  // vectors of centroids per assignment block
 
 #include "pq-body.inc"
 
@@ -32,9 +40,9 @@ struct V {
 
 const PqIsa* pq_isa_generic() {
 #if defined(__aarch64__) || defined(__ARM_NEON)
-  static const PqIsa k = {"neon", &table, &madd, &scan};
+  static const PqIsa k = {"neon", &table, &madd, &scan, &assign};
 #else
-  static const PqIsa k = {"scalar", &table, &madd, &scan};
+  static const PqIsa k = {"scalar", &table, &madd, &scan, &assign};
 #endif
   return &k;
 }

@@ -41,6 +41,11 @@ struct PqIsa {
   // out[i] = a[i] + s * b[i] (FAISS's fvec_madd)
   void (*madd)(int64_t n, const float* a, float s, const float* b, float* out);
   void (*scan)(const ScanArgs* a);
+  // Nearest of k centroids for each of n points (squared L2, ties to the
+  // lower index): labels[i], dist[i]. Dot form: ct holds -2 * centroids laid
+  // out [d][k], cn their squared norms; dist = max(0, ||x||^2 + min_j(cn_j - 2 x.c_j)).
+  void (*assign)(const float* x, int64_t n, int64_t d, const float* ct, const float* cn, int64_t k, int64_t* labels,
+                 float* dist);
 };
 
 const PqIsa* pq_isa_generic();

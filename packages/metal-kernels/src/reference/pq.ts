@@ -8,6 +8,7 @@
  */
 import type { RangeSearchOutput } from '../backend';
 import type {
+  PqAssignArgs,
   PqCodecArgs,
   PqComputeCodesArgs,
   PqDecodeArgs,
@@ -64,6 +65,24 @@ function tableOf(a: PqCodecArgs, x: Float32Array, xo: number, l2: boolean, out: 
       }
       out[oo + m * ksub + j] = s;
     }
+  }
+}
+
+export function pqAssignReference(a: PqAssignArgs): void {
+  for (let i = 0; i < a.n; i++) {
+    let best = Infinity;
+    let bi = 0;
+    for (let j = 0; j < a.k; j++) {
+      let s = 0;
+      for (let t = 0; t < a.d; t++) s += (a.x[i * a.d + t] - a.centroids[j * a.d + t]) ** 2;
+      const v = f(s);
+      if (v < best) {
+        best = v;
+        bi = j;
+      }
+    }
+    a.labels[i] = BigInt(bi);
+    a.distances[i] = best;
   }
 }
 
