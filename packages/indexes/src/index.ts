@@ -40,3 +40,6 @@ export type {
   IVFSearchJob, IVFRangeJob,
 } from './ivf/index';
 export * from './factory/index';
+export * from './hnsw';
+export * from './binary';
+export * from './lsh';

@@ -1,0 +1,176 @@
+/**
+ * IndexHNSWFlat (FAISS's name): HNSW over uncompressed float vectors, L2 or
+ * inner product. Needs no training. Each edge's distance is kept next to it
+ * (not in files): insertion then skips recomputing the distances FAISS
+ * recomputes when it prunes a full neighbour list (same values, same graph).
+ */
+import { HNSW_STORAGE_FLAT, MetalFaissError, describeValue, type HnswStorageArrays } from '@metalfaiss/metal-kernels';
+import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
+import { type MetricInput, type MetricType, parseMetric } from '../metric';
+import { checkDimension, checkKey } from '../validate';
+import { HnswGraph, type HnswParts } from './graph';
+import { type HnswStore, type StorageStage, ensureCapacity } from './core';
+import { IndexHNSW } from './index-hnsw';
+import { checkM } from './levels';
+
+type CompactKind = 'u8' | 'i8' | null;
+
+/** Whether every value is an integer in the element type's range. */
+function compactKindOf(x: Float32Array, kind: 'u8' | 'i8'): boolean {
+  const lo = kind === 'u8' ? 0 : -128;
+  const hi = kind === 'u8' ? 255 : 127;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    if (!(v >= lo && v <= hi) || v !== Math.trunc(v) || Object.is(v, -0)) return false;
+  }
+  return true;
+}
+
+/**
+ * Flat float storage with room to grow: rows past ntotal are invisible until
+ * committed. While every stored value is an integer in 0..255 (or -128..127)
+ * it also keeps those values as bytes, which the distance kernels read
+ * instead (a quarter of the memory traffic, bit-identical distances); the
+ * first add with any other value drops the copy for good.
+ */
+export class FlatStore implements HnswStore {
+  #xb: Float32Array = new Float32Array(0);
+  #compact: Uint8Array | Int8Array | null = null;
+  #kind: CompactKind | 'unknown' = 'unknown';
+  #ntotal = 0;
+  constructor(
+    readonly d: number,
+    readonly metric: MetricType,
+    /** keep the byte copy when the values allow it (default true) */
+    readonly allowCompact = true,
+  ) {
+    if (!allowCompact) this.#kind = null;
+  }
+  get ntotal(): number {
+    return this.#ntotal;
+  }
+  /** the stored vectors, ntotal * d (a view: do not mutate) */
+  get vectors(): Float32Array {
+    return this.#xb.subarray(0, this.#ntotal * this.d);
+  }
+  /** 'u8' / 'i8' while distances read the byte copy, null otherwise */
+  get compactKind(): 'u8' | 'i8' | null {
+    return this.#kind === 'unknown' ? null : this.#kind;
+  }
+  #arrays(xb: Float32Array, compact: Uint8Array | Int8Array | null, n: number): HnswStorageArrays {
+    const a: HnswStorageArrays = { kind: HNSW_STORAGE_FLAT, metric: this.metric, d: this.d, xb: xb.subarray(0, n * this.d) };
+    if (compact) a.compact = compact.subarray(0, n * this.d);
+    return a;
+  }
+  arrays(): HnswStorageArrays {
+    return this.#arrays(this.#xb, this.compactKind ? this.#compact : null, this.#ntotal);
+  }
+  stage(x: Float32Array | Uint8Array, n: number): StorageStage {
+    const d = this.d;
+    const n0 = this.#ntotal;
+    const rows = x as Float32Array;
+    const buf = ensureCapacity(this.#xb, (n0 + n) * d, n0 * d, (c) => new Float32Array(c));
+    buf.set(rows, n0 * d);
+    let kind: CompactKind | 'unknown' = this.#kind;
+    if (kind === 'unknown') kind = compactKindOf(rows, 'u8') ? 'u8' : compactKindOf(rows, 'i8') ? 'i8' : null;
+    else if (kind !== null && !compactKindOf(rows, kind)) kind = null;
+    let compact: Uint8Array | Int8Array | null = null;
+    if (kind === 'u8' || kind === 'i8') {
+      const make = kind === 'u8' ? (c: number) => new Uint8Array(c) : (c: number) => new Int8Array(c) as unknown as Uint8Array;
+      const cur = (this.#compact ?? make(0)) as Uint8Array;
+      compact = ensureCapacity(cur, (n0 + n) * d, n0 * d, make);
+      compact.set(rows, n0 * d);
+    }
+    return {
+      arrays: this.#arrays(buf, compact, n0 + n),
+      rows: x,
+      commit: () => {
+        this.#xb = buf;
+        this.#compact = compact;
+        this.#kind = kind;
+        this.#ntotal = n0 + n;
+      },
+    };
+  }
+  reconstruct(i: number): Float32Array {
+    return this.#xb.slice(i * this.d, (i + 1) * this.d);
+  }
+  reset(): void {
+    this.#xb = new Float32Array(0);
+    this.#compact = null;
+    this.#kind = this.allowCompact ? 'unknown' : null;
+    this.#ntotal = 0;
+  }
+  memoryBytes(): number {
+    return this.#xb.byteLength + (this.#compact?.byteLength ?? 0);
+  }
+}
+
+export interface IndexHNSWFlatParts {
+  d: number;
+  /** FAISS's metric code (0 inner product, 1 L2) */
+  metricType: number;
+  hnsw: HnswParts;
+  /** the storage's vectors, ntotal * d */
+  vectors: Float32Array;
+}
+
+export class IndexHNSWFlat extends IndexHNSW {
+  declare protected readonly store: FlatStore;
+
+  /**
+   * `faiss.IndexHNSWFlat(d, M, metric)`.
+   * @param M neighbours per node (2M at level 0), 2..512 (default 32)
+   * @throws MetalFaissError INVALID_ARGUMENT (d, M < 2, metric)
+   */
+  constructor(d: number, M = 32, metric: MetricInput = 'l2') {
+    checkDimension(d);
+    checkM(M);
+    const mt = parseMetric(metric);
+    super(d, mt, new HnswGraph(M, true), new FlatStore(d, mt));
+  }
+
+  /**
+   * An index from FAISS's parts (an `IHNf` record: graph fields and the flat
+   * storage's vectors), checked in full.
+   * @throws MetalFaissError IO_FORMAT / DIMENSION_MISMATCH for inconsistent parts
+   */
+  static fromParts(parts: IndexHNSWFlatParts): IndexHNSWFlat {
+    const d = checkDimension(parts.d);
+    const mt = parseMetric(parts.metricType as MetricType);
+    if (!(parts.vectors instanceof Float32Array) || parts.vectors.length % d !== 0) {
+      throw new MetalFaissError('DIMENSION_MISMATCH', `expected a Float32Array of ntotal * ${d} values for vectors, received ${describeValue(parts.vectors)}`);
+    }
+    const ntotal = parts.vectors.length / d;
+    const graph = HnswGraph.fromParts(parts.hnsw, ntotal, true);
+    const index = new IndexHNSWFlat(d, 2, mt);
+    (index as unknown as { hnsw: HnswGraph }).hnsw = graph;
+    index.store.stage(parts.vectors.slice(), ntotal).commit();
+    return index;
+  }
+
+  /** FAISS's parts of this index (copies), for writing an `IHNf` record. */
+  toParts(): IndexHNSWFlatParts {
+    return { d: this.d, metricType: this.metricType, hnsw: this.hnsw.toParts(), vectors: this.store.vectors.slice() };
+  }
+
+  get isTrained(): boolean {
+    return true;
+  }
+
+  /** The stored vectors (ntotal * d), a read-only view (FAISS's storage->xb). */
+  get vectors(): Float32Array {
+    return this.store.vectors;
+  }
+
+  protected checkAddable(): void {}
+
+  /** Flat storage needs no training: validates x and ignores it (as FAISS). */
+  trainSync(x: VectorsInput): void {
+    asMatrix(x, this.d, { name: 'x' });
+  }
+
+  reconstruct(key: number | bigint): Float32Array {
+    return this.store.reconstruct(checkKey(key, this.ntotal));
+  }
+}

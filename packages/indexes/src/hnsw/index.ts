@@ -1,0 +1,10 @@
+export { HnswGraph } from './graph';
+export type { HnswParts, HnswAddWork } from './graph';
+export { IndexHNSW } from './index-hnsw';
+export type { HnswAddOptions } from './index-hnsw';
+export { IndexHNSWFlat, FlatStore } from './index-hnsw-flat';
+export type { IndexHNSWFlatParts } from './index-hnsw-flat';
+export type { SearchParametersHNSW, HnswStore, StorageStage } from './core';
+export { HNSW_NO_REMOVE } from './core';
+export { Mt19937, RandomGenerator, defaultProbas, randomLevel, insertionOrder, checkM, MAX_M } from './levels';
+export type { LevelTable } from './levels';

@@ -1,0 +1,2 @@
+export { IndexLSH, signBits } from './index-lsh';
+export type { IndexLSHParts } from './index-lsh';
