@@ -37,7 +37,7 @@ export {
 } from './ivf/index';
 export type {
   IndexIVFOptions, SearchParametersIVF, InvertedLists, InvertedListsSnapshot, DirectMapType, InvertedListScanner,
-  IVFSearchJob, IVFRangeJob,
+  IVFSearchJob, IVFRangeJob, IndexIVFParts, IndexIVFFlatParts,
 } from './ivf/index';
 export * from './factory/index';
 export * from './hnsw';

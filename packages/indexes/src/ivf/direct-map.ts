@@ -104,6 +104,52 @@ export class DirectMap {
     this.#hash = hash;
   }
 
+  /**
+   * Installs a stored map as it is (FAISS's read_direct_map, e.g. from a
+   * file): for 'array', `array` holds one position (lo) per id 0..ntotal-1,
+   * -1 for a vector stored in no list; for 'hashtable', `pairs` holds
+   * flattened (id, lo) pairs, kept in this order. Every position must name an
+   * entry of `invlists` holding that id. Throws INVALID_ARGUMENT, leaving
+   * the map unchanged, otherwise.
+   */
+  restore(type: DirectMapType, array: BigInt64Array, pairs: BigInt64Array, invlists: InvertedLists, ntotal: number): void {
+    const t = parseDirectMapType(type);
+    if (!(array instanceof BigInt64Array) || !(pairs instanceof BigInt64Array)) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected BigInt64Arrays for the direct map's array and pairs, received ${describeValue(array)} and ${describeValue(pairs)}`);
+    }
+    const wantArray = t === 'array' ? ntotal : 0;
+    if (array.length !== wantArray) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected ${wantArray} entries in the '${t}' direct map's array (ntotal = ${ntotal}), received ${array.length}`);
+    }
+    if (t !== 'hashtable' ? pairs.length !== 0 : pairs.length % 2 !== 0) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected ${t === 'hashtable' ? 'an even number of' : 'no'} entries in the '${t}' direct map's pairs, received ${pairs.length}`);
+    }
+    const check = (id: bigint, lo: bigint, where: string): void => {
+      const l = loListNo(lo);
+      const o = loOffset(lo);
+      if (lo < 0n || l >= invlists.nlist || o >= invlists.listSize(l) || invlists.getSingleId(l, o) !== id) {
+        throw new MetalFaissError('INVALID_ARGUMENT', `expected the direct map's ${where} to give the list position of id ${id}, received ${lo} (list ${l}, offset ${o}), which does not hold it`);
+      }
+    };
+    const hash = new Map<bigint, bigint>();
+    if (t === 'array') {
+      for (let i = 0; i < array.length; i++) if (array[i] !== -1n) check(BigInt(i), array[i], `array[${i}]`);
+    } else if (t === 'hashtable') {
+      for (let j = 0; j < pairs.length; j += 2) {
+        if (hash.has(pairs[j])) throw new MetalFaissError('INVALID_ARGUMENT', `expected distinct ids in the direct map's pairs, received id ${pairs[j]} twice`);
+        check(pairs[j], pairs[j + 1], `pair ${j / 2}`);
+        hash.set(pairs[j], pairs[j + 1]);
+      }
+    }
+    this.#reset(t);
+    if (t === 'array') {
+      this.#array = array.slice();
+      this.#arraySize = ntotal;
+    } else if (t === 'hashtable') {
+      this.#hash = hash;
+    }
+  }
+
   #reset(type: DirectMapType): void {
     this.#type = type;
     this.#array = new BigInt64Array(0);

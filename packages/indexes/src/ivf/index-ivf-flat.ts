@@ -14,9 +14,20 @@ import {
   type IvfSearchFlatArgs,
 } from '@metalfaiss/metal-kernels';
 import type { RangeSearchResult } from '../index-base';
-import { MetricType } from '../metric';
-import { IndexIVF, type IndexIVFOptions } from './index-ivf';
+import { MetricType, type MetricInput } from '../metric';
+import type { Index } from '../index-base';
+import { IndexIVF, type IndexIVFOptions, type IndexIVFParts } from './index-ivf';
 import type { InvertedListScanner, IVFRangeJob, IVFSearchJob } from './scanner';
+
+/** A stored IndexIVFFlat (FAISS's IwFl record): its shape, quantizer and IVF state. */
+export interface IndexIVFFlatParts extends IndexIVFParts {
+  d: number;
+  nlist: number;
+  /** 'l2' | 'ip' or FAISS's metric code */
+  metric: MetricInput;
+  /** the coarse quantizer (trained: nlist centroids) */
+  quantizer: Index;
+}
 
 export class IndexIVFFlat extends IndexIVF {
   /**
@@ -25,6 +36,17 @@ export class IndexIVFFlat extends IndexIVF {
    */
   constructor(d: number, nlist: number, options: IndexIVFOptions = {}) {
     super(d, nlist, d * 4, options);
+  }
+
+  /**
+   * An index from stored parts (e.g. a FAISS file): lists of raw float32
+   * vectors (codeSize 4 * d), ntotal, direct map, nprobe and is_trained.
+   * @throws MetalFaissError INVALID_ARGUMENT / DIMENSION_MISMATCH for inconsistent parts
+   */
+  static fromParts(parts: IndexIVFFlatParts): IndexIVFFlat {
+    const index = new IndexIVFFlat(parts.d, parts.nlist, { metric: parts.metric, quantizer: parts.quantizer });
+    index.restoreParts(parts);
+    return index;
   }
 
   protected encodeVectors(x: Float32Array, n: number, _listNos: BigInt64Array): Uint8Array {

@@ -80,6 +80,28 @@ export interface IndexIVFOptions {
   nprobe?: number;
 }
 
+/**
+ * The stored state of an IVF index besides its codec (what FAISS's
+ * read_ivf_header and read_InvertedLists restore), for the subclasses'
+ * `fromParts`.
+ */
+export interface IndexIVFParts {
+  /** the inverted lists (nlist lists of codeSize-byte codes); the index owns them from now on */
+  invlists: InvertedLists;
+  /** FAISS's ntotal: the lists' entries plus any vectors that went to no list */
+  ntotal: number;
+  /** default nprobe */
+  nprobe: number;
+  /** FAISS's is_trained */
+  isTrained: boolean;
+  /**
+   * The direct map as stored (default none): `array` for 'array' (ntotal
+   * positions listNo << 32 | offset, -1 for none), `pairs` for 'hashtable'
+   * (flattened (id, position) pairs, kept in this order).
+   */
+  directMap?: { type: DirectMapType | 0 | 1 | 2; array?: BigInt64Array; pairs?: BigInt64Array };
+}
+
 const NOT_TRAINED_HINT = 'call train(x) first (or give a trained quantizer holding nlist centroids and call train)';
 
 function checkCount(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -200,6 +222,47 @@ export abstract class IndexIVF extends Index {
   /** Marks the index trained or not (for codecs restoring a trained state, e.g. from a file). */
   protected setTrained(trained: boolean): void {
     this.#isTrained = trained;
+  }
+
+  /**
+   * Installs stored state (lists, ntotal, direct map, nprobe, is_trained) on
+   * a freshly constructed, empty index: what a subclass's `fromParts` does
+   * after restoring its codec. Everything is checked before anything changes.
+   * @throws MetalFaissError INVALID_ARGUMENT for inconsistent parts
+   */
+  protected restoreParts(parts: IndexIVFParts): void {
+    if (typeof parts !== 'object' || parts === null) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected an IndexIVFParts object, received ${describeValue(parts)}`);
+    }
+    const lists = parts.invlists;
+    if (typeof lists !== 'object' || lists === null || typeof lists.snapshot !== 'function') {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected an InvertedLists for invlists, received ${describeValue(lists)}`);
+    }
+    if (lists.nlist !== this.nlist || lists.codeSize !== this.codeSize) {
+      throw new MetalFaissError(
+        'INVALID_ARGUMENT',
+        `expected inverted lists with nlist = ${this.nlist} and codeSize = ${this.codeSize}, received nlist = ${lists.nlist}, codeSize = ${lists.codeSize}`,
+      );
+    }
+    const stored = lists.computeNtotal();
+    const ntotal = checkCount('ntotal', parts.ntotal, stored);
+    const nprobe = checkCount('nprobe', parts.nprobe, 1, 2 ** 31 - 1);
+    if (typeof parts.isTrained !== 'boolean') {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for isTrained, received ${describeValue(parts.isTrained)}`);
+    }
+    if (parts.isTrained && this.quantizer.ntotal !== this.nlist) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected a quantizer holding nlist = ${this.nlist} centroids for a trained index, received one holding ${this.quantizer.ntotal}`);
+    }
+    if (!parts.isTrained && ntotal > 0) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected no vectors in an untrained index, received ntotal = ${ntotal}`);
+    }
+    const dm = parts.directMap ?? { type: 'none' };
+    // the direct map is the last check: it leaves the map unchanged when it throws
+    this.directMap.restore(parseDirectMapType(dm.type), dm.array ?? new BigInt64Array(0), dm.pairs ?? new BigInt64Array(0), lists, ntotal);
+    this.#invlists = lists;
+    this.#ntotal = ntotal;
+    this.#nprobe = nprobe;
+    this.#isTrained = parts.isTrained;
   }
 
   get invlists(): InvertedLists {

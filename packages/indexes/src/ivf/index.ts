@@ -1,6 +1,7 @@
 export { IndexIVF } from './index-ivf';
-export type { IndexIVFOptions, SearchParametersIVF } from './index-ivf';
+export type { IndexIVFOptions, IndexIVFParts, SearchParametersIVF } from './index-ivf';
 export { IndexIVFFlat } from './index-ivf-flat';
+export type { IndexIVFFlatParts } from './index-ivf-flat';
 export { ArrayInvertedLists, imbalanceFactorOf } from './inverted-lists';
 export type { InvertedLists, InvertedListsSnapshot } from './inverted-lists';
 export { DirectMap, DirectMapTypeCode, parseDirectMapType, loBuild, loListNo, loOffset } from './direct-map';
