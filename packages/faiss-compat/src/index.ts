@@ -43,3 +43,8 @@ export { IndexPreTransform, IndexRefine, IndexRefineFlat, IndexShards, IndexRepl
 import './io/composite';
 export { index_factory, index_binary_factory } from './factory';
 export { ParameterSpace, downcast_index, extract_index_ivf, setNumProbes } from './parameter-space';
+export { HNSW, IndexHNSW, IndexHNSWFlat } from './hnsw';
+export type { SearchParametersHNSW } from './hnsw';
+export { IndexBinary, IndexBinaryFlat, IndexBinaryHNSW, IndexBinaryIDMap, IndexBinaryIDMap2 } from './binary';
+export type { BinarySearchResultTuple, BinaryRangeSearchResultTuple, BinarySearchParameters } from './binary';
+export { IndexLSH } from './lsh';

@@ -91,7 +91,7 @@ export function recallAt(labels: BigInt64Array, gt: BigInt64Array, nq: number, k
 export function runFaiss(script: string, files: Record<string, ArrayBufferView>, args: string[] = []) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mf-hnsw-'));
   try {
-    for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), data);
+    for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     const run = spawnSync(PY, ['-c', script, dir, ...args], {
       encoding: 'utf8',
       env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },

@@ -121,12 +121,13 @@ export class IndexHNSWFlat extends IndexHNSW {
   /**
    * `faiss.IndexHNSWFlat(d, M, metric)`.
    * @param M neighbours per node (2M at level 0), 2..512 (default 32)
+   * @param metric 'l2' (default), 'ip', FAISS's code, or `{ metric }`
    * @throws MetalFaissError INVALID_ARGUMENT (d, M < 2, metric)
    */
-  constructor(d: number, M = 32, metric: MetricInput = 'l2') {
+  constructor(d: number, M = 32, metric: MetricInput | { metric?: MetricInput } = 'l2') {
     checkDimension(d);
     checkM(M);
-    const mt = parseMetric(metric);
+    const mt = parseMetric(typeof metric === 'object' && metric !== null ? metric.metric : metric);
     super(d, mt, new HnswGraph(M, true), new FlatStore(d, mt));
   }
 
