@@ -5,20 +5,34 @@
  *   metalfaiss-bench run <scenario> [--dataset fashion-mnist|synthetic|<path>] [--nq N] [--k K]
  *                        [--threads N] [--no-faiss] [--no-peers] [--out DIR] ...
  *   metalfaiss-bench list
+  metalfaiss-bench report [--out DIR] [--datasets fashion-mnist,synthetic-1m | --dataset SPEC] [--scenarios a,b] [--merge]
+                          [--render-only] [--no-install-peers] [options]
+                     docs/benchmarks/README.md and its SVG figures: every report scenario (${REPORT_SCENARIOS.join(', ')})
+                     on every report dataset, metalfaiss beside FAISS, usearch and hnswlib-node (installed into the
+                     peers cache on first use); --merge keeps results.json entries this run does not redo
  *
  * Progress goes to stderr, the results table to stdout, files into --out.
  */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runDemo, demoSummary } from './demo';
 import { MetalFaissError } from './errors';
 import { defaultSettings, DEFAULT_PEAK_GFLOPS, runBench, writeReport, type BenchReport } from './run';
 import { resultsTable } from './report/table';
 import { getScenario, listScenarios } from './scenarios/index';
+import { REPORT_DATASETS, REPORT_SCENARIOS, renderFromResults, runFullReport, type ReportDataset } from './report/full-report';
 
 const USAGE = `usage:
   metalfaiss-bench demo [--out DIR] [--no-faiss]
   metalfaiss-bench run <scenario> [options]
   metalfaiss-bench list
+  metalfaiss-bench report [--out DIR] [--datasets fashion-mnist,synthetic-1m | --dataset SPEC] [--scenarios a,b] [--merge]
+                          [--render-only] [--no-install-peers] [options]
+                     docs/benchmarks/README.md and its SVG figures: every report scenario (${REPORT_SCENARIOS.join(', ')})
+                     on every report dataset, metalfaiss beside FAISS, usearch and hnswlib-node (installed into the
+                     peers cache on first use); --merge keeps results.json entries this run does not redo
 
 options:
   --dataset SPEC     default (Fashion-MNIST if installed, else synthetic) | fashion-mnist | synthetic
@@ -69,6 +83,11 @@ function parse(argv: string[]) {
       'no-faiss': { type: 'boolean' },
       'no-peers': { type: 'boolean' },
       'no-cache': { type: 'boolean' },
+      datasets: { type: 'string' },
+      scenarios: { type: 'string' },
+      merge: { type: 'boolean' },
+      'render-only': { type: 'boolean' },
+      'no-install-peers': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -136,6 +155,46 @@ export async function main(argv: string[]): Promise<number> {
     printReport(report, files);
     return 0;
   }
+  if (command === 'report') {
+    const out = values.out ?? defaultReportDir();
+    if (values['render-only']) {
+      const files = renderFromResults(out);
+      process.stdout.write(`rendered ${files.length} files into ${out}\n`);
+      return 0;
+    }
+    let datasets: ReportDataset[] = REPORT_DATASETS;
+    if (values.dataset) {
+      datasets = [{ key: 'custom', spec: values.dataset, label: `Dataset ${values.dataset}`, nq: (overrides.nq as number | undefined) ?? 1000 }];
+    } else if (values.datasets) {
+      const keys = values.datasets.split(',').map((x) => x.trim());
+      datasets = keys.map((k) => {
+        const d = REPORT_DATASETS.find((x) => x.key === k);
+        if (!d) throw new MetalFaissError('INVALID_ARGUMENT', `expected report datasets among ${REPORT_DATASETS.map((x) => x.key).join(', ')} for --datasets, received ${JSON.stringify(k)}`);
+        return d;
+      });
+    }
+    const scenarios = values.scenarios ? values.scenarios.split(',').map((x) => x.trim()) : undefined;
+    for (const sc of scenarios ?? []) getScenario(sc);
+    const t0 = performance.now();
+    const { dataset: _ignored, ...rest } = overrides as Record<string, unknown>;
+    const { results, files } = await runFullReport({
+      out,
+      datasets,
+      scenarios,
+      merge: values.merge === true,
+      overrides: { ...rest, installPeers: !values['no-install-peers'] },
+    });
+    const failed = results.entries.filter((e) => e.error);
+    process.stdout.write(`report: ${results.entries.length} scenario runs (${failed.length} failed) in ${((performance.now() - t0) / 1000).toFixed(0)} s; wrote ${files.length} files into ${out}\n`);
+    for (const f of failed) process.stdout.write(`  failed: ${f.scenario} on ${f.dataset}: ${f.error}\n`);
+    return 0;
+  }
   process.stderr.write(`unknown command ${JSON.stringify(command)}\n${USAGE}`);
   return 2;
+}
+
+/** docs/benchmarks of the repository holding this package (or of the working directory). */
+function defaultReportDir(): string {
+  const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  return existsSync(join(repo, 'docs')) ? join(repo, 'docs', 'benchmarks') : resolve('docs', 'benchmarks');
 }

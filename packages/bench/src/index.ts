@@ -42,4 +42,10 @@ export { getScenario, listScenarios, registerScenario } from './scenarios/index'
 export type { BenchSettings, Scenario, ScenarioContext, ScenarioOutcome } from './scenarios/types';
 export { runBench, writeReport, reportCharts, defaultSettings, DEFAULT_PEAK_GFLOPS, type BenchReport } from './run';
 export { runDemo, demoSummary } from './demo';
+export { annScenario, ANN_SPECS, ANN_SCENARIOS, nlistFor, pqMFor, type AnnSpec, type SweepPoint } from './scenarios/ann';
+export { loadUsearchHnsw, loadHnswlib, installHnswlib, peersCacheDir, HNSWLIB_VERSION, type GraphPeer, type GraphPeerIndex } from './peers/hnsw-peers';
+export {
+  runFullReport, renderReport, renderFromResults, withFootnote, measuredLines, qpsAtRecall, REPORT_DATASETS, REPORT_SCENARIOS, MISSING_SCENARIOS,
+  type ReportDataset, type ReportEntry, type ReportResults, type FullReportOptions,
+} from './report/full-report';
 export { main as cliMain } from './cli-main';

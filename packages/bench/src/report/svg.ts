@@ -6,7 +6,7 @@
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 /** Fixed colours so an implementation looks the same in every chart. */
-const IMPL_COLORS: Record<string, string> = { metalfaiss: '#1f77b4', faiss: '#d62728', usearch: '#2ca02c' };
+const IMPL_COLORS: Record<string, string> = { metalfaiss: '#1f77b4', faiss: '#d62728', usearch: '#2ca02c', 'hnswlib-node': '#9467bd' };
 
 export function colorFor(name: string, index: number): string {
   return IMPL_COLORS[name] ?? PALETTE[index % PALETTE.length];

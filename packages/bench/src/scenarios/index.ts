@@ -3,12 +3,13 @@
  * is a module exporting a Scenario, added to BUILTIN_SCENARIOS (an explicit
  * reference, so bundlers cannot drop it as an unused side-effect import).
  */
+import { ANN_SCENARIOS } from './ann';
 import { flatScenario } from './flat';
 import { shardsReplicasScenario } from './shards-replicas';
 import { registerScenario } from './registry';
 import type { Scenario } from './types';
 
-export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, shardsReplicasScenario];
+export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, ...ANN_SCENARIOS, shardsReplicasScenario];
 for (const s of BUILTIN_SCENARIOS) registerScenario(s);
 
 export { getScenario, listScenarios, registerScenario } from './registry';

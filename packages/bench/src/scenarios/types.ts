@@ -13,8 +13,10 @@ export interface BenchSettings {
   threads: number;
   /** run FAISS beside us (when installed) */
   faiss: boolean;
-  /** run Node peers (usearch) */
+  /** run Node peers (usearch, hnswlib-node) */
   peers: boolean;
+  /** install missing peers that need a build (hnswlib-node) into the peers cache (the report command does) */
+  installPeers?: boolean;
   /** untimed runs before the timed batch runs */
   warmup: number;
   /** timed batch runs (best is reported, median kept) */
