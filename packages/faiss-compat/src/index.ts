@@ -41,6 +41,8 @@ export {
 } from './transforms';
 export { IndexPreTransform, IndexRefine, IndexRefineFlat, IndexShards, IndexReplicas } from './meta';
 import './io/composite';
+import './io/ivf';
+import './io/sq';
 export { index_factory, index_binary_factory } from './factory';
 export { ParameterSpace, downcast_index, extract_index_ivf, setNumProbes } from './parameter-space';
 export { HNSW, IndexHNSW, IndexHNSWFlat } from './hnsw';

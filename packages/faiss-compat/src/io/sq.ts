@@ -1,0 +1,64 @@
+/**
+ * io mappings for the scalar-quantizer family: IndexScalarQuantizer (IxSQ).
+ * The ScalarQuantizer block (qtype, rangestat, rangestat_arg, d, code_size,
+ * trained) maps to `ix.ScalarQuantizer` field for field; is_trained of the
+ * index follows from the trained parameters, as in FAISS.
+ */
+import * as ix from '@metalfaiss/indexes';
+import type * as io from '@metalfaiss/io';
+import { MetalFaissError } from '@metalfaiss/metal-kernels';
+import { fromFile } from './ivf';
+import { checkMetric, headerOf, registerMapping } from './registry';
+
+/** The ScalarQuantizer block of a record, as a trained (or untrained) quantizer. */
+export function scalarQuantizerFromRecord(r: io.ScalarQuantizerRecord, fourcc: string): ix.ScalarQuantizer {
+  return fromFile(fourcc, () => {
+    const sq = new ix.ScalarQuantizer(r.d, r.qtype as ix.QuantizerType, { rangestat: r.rangestat as ix.RangeStat, rangestatArg: r.rangestatArg });
+    if (r.trained.length > 0) sq.setTrained(r.trained);
+    return sq;
+  });
+}
+
+export function scalarQuantizerRecord(sq: ix.ScalarQuantizer): io.ScalarQuantizerRecord {
+  return { qtype: sq.qtype, rangestat: sq.rangestat, rangestatArg: sq.rangestatArg, d: sq.d, codeSize: sq.codeSize, trained: sq.trained };
+}
+
+/** Refuses a header is_trained that disagrees with what the index derives from its codec. */
+export function checkTrainedFlag(fourcc: string, stored: boolean, derived: boolean, what: string): void {
+  if (stored !== derived) {
+    throw new MetalFaissError(
+      'UNSUPPORTED',
+      `the ${fourcc} index in the file says is_trained = ${stored} but its ${what} ${derived ? 'is' : 'is not'} trained; ` +
+        'metalfaiss derives is_trained from the quantizer and cannot represent this index',
+    );
+  }
+}
+
+registerMapping({
+  name: 'IndexScalarQuantizer',
+  fourccs: ['IxSQ'],
+  fromRecord(record) {
+    const r = record as io.IndexScalarQuantizerRecord;
+    checkMetric(r.header, r.fourcc);
+    const sq = scalarQuantizerFromRecord(r.sq, r.fourcc);
+    return fromFile(r.fourcc, () => {
+      const index = new ix.IndexScalarQuantizer(r.header.d, sq.qtype, {
+        metric: r.header.metricType as ix.MetricType,
+        rangestat: sq.rangestat,
+        rangestatArg: sq.rangestatArg,
+      });
+      if (sq.trained.length > 0) index.sq.setTrained(sq.trained);
+      checkTrainedFlag(r.fourcc, r.header.isTrained, index.isTrained, 'ScalarQuantizer');
+      if (r.codes.length !== r.header.ntotal * index.codeSize) {
+        throw new MetalFaissError('IO_FORMAT', `expected ntotal * code_size = ${r.header.ntotal * index.codeSize} code bytes in the IxSQ index, received ${r.codes.length}`);
+      }
+      if (r.codes.length > 0) index.addCodes(r.codes);
+      return index;
+    });
+  },
+  writes: (index) => index instanceof ix.IndexScalarQuantizer,
+  toRecord(index) {
+    const s = index as ix.IndexScalarQuantizer;
+    return { fourcc: 'IxSQ', header: headerOf(s), sq: scalarQuantizerRecord(s.sq), codes: s.codes } satisfies io.IndexScalarQuantizerRecord;
+  },
+});
