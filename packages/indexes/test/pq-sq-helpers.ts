@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rng } from './helpers';
+import { ArrayInvertedLists } from '../src/index';
 
 const PY = '/usr/bin/python3';
 let available: boolean | undefined;
@@ -133,3 +134,31 @@ export function expectEqualExceptTies(
   }
   return mismatches;
 }
+
+/** Dumps a trained and filled FAISS IVF index: quantizer centroids, per-list codes/ids, search results. */
+export const DUMP_IVF = `
+ivf = faiss.extract_index_ivf(index)
+nlist = ivf.nlist
+save('cent', ivf.quantizer.reconstruct_n(0, nlist))
+sizes = np.array([ivf.invlists.list_size(l) for l in range(nlist)], dtype='int32'); save('sizes', sizes)
+cs = ivf.code_size
+codes = [faiss.rev_swig_ptr(ivf.invlists.get_codes(l), int(sizes[l]) * cs).copy() for l in range(nlist) if sizes[l] > 0]
+ids = [faiss.rev_swig_ptr(ivf.invlists.get_ids(l), int(sizes[l])).copy() for l in range(nlist) if sizes[l] > 0]
+save('codes', np.concatenate(codes) if codes else np.zeros(0, 'uint8')); save('ids', np.concatenate(ids) if ids else np.zeros(0, 'int64'))
+`;
+
+export function listsFrom(out: Record<string, Buffer>, nlist: number, codeSize: number): ArrayInvertedLists {
+  const sizes = new Int32Array(out.sizes.buffer.slice(out.sizes.byteOffset, out.sizes.byteOffset + out.sizes.byteLength));
+  const codes = u8(out.codes);
+  const ids = i64(out.ids);
+  const lists = new ArrayInvertedLists(nlist, codeSize);
+  let o = 0;
+  for (let l = 0; l < nlist; l++) {
+    const n = sizes[l];
+    if (n === 0) continue;
+    lists.addEntries(l, ids.slice(o, o + n), codes.slice(o * codeSize, (o + n) * codeSize));
+    o += n;
+  }
+  return lists;
+}
+

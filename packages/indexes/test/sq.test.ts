@@ -54,7 +54,7 @@ describe.skipIf(!hasFaiss)('ScalarQuantizer training against FAISS 1.7.3', () =>
     const out = runFaiss(script, { xt }, names);
     for (const q of [0, 1, 2, 3, 6]) {
       stats.forEach(([rs, arg], si) => {
-        const sq = new ScalarQuantizer(d, q, { rangestat: rs as 0, rangestatArg: arg });
+        const sq = new ScalarQuantizer(d, q as 0, { rangestat: rs as 0, rangestatArg: arg });
         sq.train(xt);
         const want = f32(out[`t${q}_${si}`]);
         expect(Array.from(sq.trained), `qtype ${q} rangestat ${rs} arg ${arg}`).toEqual(Array.from(want));
