@@ -40,7 +40,7 @@ describe('IndexScalarQuantizer records (ours)', () => {
   it('round trip every qtype with equal fields, results and bytes', () => {
     for (const [name, qtype, metric, rangestat, arg] of CASES) {
       const [b, q] = dataOf(name);
-      const index = new ix.IndexScalarQuantizer(d, qtype, { metric, rangestat: rangestat as ix.RangeStat, rangestatArg: arg });
+      const index = new ix.IndexScalarQuantizer(d, qtype, { metric: metric as ix.MetricType, rangestat: rangestat as ix.RangeStat, rangestatArg: arg });
       index.trainSync(b);
       index.addSync(b);
       const bytes = save(index);
@@ -118,7 +118,7 @@ describe.skipIf(!faissAvailable())('IndexScalarQuantizer interop with FAISS 1.7.
     const ours: Record<string, ix.SearchResult> = {};
     for (const [name, qtype, metric, rangestat, arg] of CASES) {
       const [b, q] = dataOf(name);
-      const index = new ix.IndexScalarQuantizer(d, qtype, { metric, rangestat: rangestat as ix.RangeStat, rangestatArg: arg });
+      const index = new ix.IndexScalarQuantizer(d, qtype, { metric: metric as ix.MetricType, rangestat: rangestat as ix.RangeStat, rangestatArg: arg });
       index.trainSync(b.subarray(0, 2000 * d));
       index.addSync(b);
       inputs[`${name}_file`] = save(index);
