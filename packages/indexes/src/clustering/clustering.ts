@@ -206,9 +206,16 @@ function roundHalfAway(v: number): number {
 // The algorithm as a step generator: the sync and async drivers run exactly
 // the same code and differ only in how they fulfil the kernel requests.
 
+/** The points as the iterations see them (the subsample, when there is one). */
+interface Points {
+  x: Float32Array;
+  n: number;
+  weights: Float32Array | null;
+}
+
 type Request =
-  | { op: 'assign'; centroids: Float32Array; distances: Float32Array; labels: BigInt64Array }
-  | { op: 'update'; assign: BigInt64Array; centroids: Float32Array; counts: Float32Array }
+  | { op: 'assign'; points: Points; centroids: Float32Array; distances: Float32Array; labels: BigInt64Array }
+  | { op: 'update'; points: Points; assign: BigInt64Array; centroids: Float32Array; counts: Float32Array }
   | { op: 'index'; centroids: Float32Array; train: boolean }
   | { op: 'yield' };
 
@@ -274,6 +281,7 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
   if (cp.verbose && nInput > 0) job.log(`  Using ${nInput} centroids provided as input (${cp.frozenCentroids ? '' : 'not '}frozen)\n`);
   if (cp.verbose) job.log(`  Preprocessing in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
 
+  const points: Points = { x, n: nx, weights };
   const t0 = performance.now();
   let tSearch = 0;
   const centroids = new Float32Array(k * d);
@@ -303,13 +311,13 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
     let obj = 0;
     for (let it = 0; it < cp.niter; it++) {
       const ts = performance.now();
-      yield { op: 'assign', centroids, distances: dis, labels: assign };
+      yield { op: 'assign', points, centroids, distances: dis, labels: assign };
       tSearch += performance.now() - ts;
 
       obj = 0;
       for (let j = 0; j < nx; j++) obj += dis[j];
 
-      yield { op: 'update', assign, centroids: updated, counts };
+      yield { op: 'update', points, assign, centroids: updated, counts };
       // frozen centroids keep their values; the others take the new means
       centroids.set(updated.subarray(kFrozen * d), kFrozen * d);
       const nsplit = splitClusters(d, k - kFrozen, nx, counts.subarray(kFrozen), centroids, kFrozen);
@@ -489,14 +497,14 @@ export class Clustering implements ClusteringParameters {
       const q = r.value;
       if (q.op === 'assign') {
         if (job.direct) {
-          knn({ xq: job.x, xb: q.centroids, nq: job.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
+          knn({ xq: q.points.x, xb: q.centroids, nq: q.points.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
         } else {
-          const res = idx.searchSync(job.x, 1);
+          const res = idx.searchSync(q.points.x, 1);
           q.distances.set(res.distances);
           q.labels.set(res.labels);
         }
       } else if (q.op === 'update') {
-        kmeansUpdate({ x: job.x, n: job.n, d: job.d, k: job.k, assign: q.assign, weights: job.weights, centroids: q.centroids, counts: q.counts });
+        kmeansUpdate({ x: q.points.x, n: q.points.n, d: job.d, k: job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
       } else if (q.op === 'index') {
         idx.reset();
         if (q.train || !idx.isTrained) idx.trainSync(q.centroids);
@@ -530,14 +538,14 @@ export class Clustering implements ClusteringParameters {
       const q = r.value;
       if (q.op === 'assign') {
         if (job.direct) {
-          await knnAsync({ xq: job.x, xb: q.centroids, nq: job.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
+          await knnAsync({ xq: q.points.x, xb: q.centroids, nq: q.points.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
         } else {
-          const res = await idx.search(job.x, 1);
+          const res = await idx.search(q.points.x, 1);
           q.distances.set(res.distances);
           q.labels.set(res.labels);
         }
       } else if (q.op === 'update') {
-        await kmeansUpdateAsync({ x: job.x, n: job.n, d: job.d, k: job.k, assign: q.assign, weights: job.weights, centroids: q.centroids, counts: q.counts });
+        await kmeansUpdateAsync({ x: q.points.x, n: q.points.n, d: job.d, k: job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
       } else if (q.op === 'index') {
         idx.reset();
         if (q.train || !idx.isTrained) await idx.train(q.centroids);
