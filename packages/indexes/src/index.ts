@@ -48,3 +48,5 @@ export * from './factory/index';
 export * from './hnsw';
 export * from './binary';
 export * from './lsh';
+export { OPQMatrix } from './transforms/opq';
+export type { OPQProgress, OPQProductQuantizer } from './transforms/opq';

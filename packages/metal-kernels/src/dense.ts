@@ -21,6 +21,22 @@ export interface DenseKernels {
    * rows and `j` (p x p) becomes J (eigen-preconditioned one-sided Jacobi).
    */
   svdRows?(x: Float64Array, p: number, q: number, j: Float64Array): void;
+  /**
+   * One k-means step in all M sub-spaces of a product quantizer: x (n x
+   * M*dsub), centroids (M x ksub x dsub) -> assign (n x M, Int32Array; ties to
+   * the lower index) and, unless sums is null, sums (M x ksub x dsub) and
+   * counts (M x ksub) of the assigned points. Returns the sum of the squared
+   * distances to the nearest centroids. Multi-threaded.
+   */
+  pqKmeansStep?(
+    x: Float32Array, n: number, M: number, ksub: number, dsub: number, centroids: Float32Array,
+    assign: Int32Array, sums: Float64Array | null, counts: Float64Array | null,
+  ): number;
+  /** pqKmeansStep off the JS thread (the arrays must not be touched until it settles). */
+  pqKmeansStepAsync?(
+    x: Float32Array, n: number, M: number, ksub: number, dsub: number, centroids: Float32Array,
+    assign: Int32Array, sums: Float64Array | null, counts: Float64Array | null,
+  ): Promise<number>;
 }
 
 let cached: DenseKernels | null | undefined;

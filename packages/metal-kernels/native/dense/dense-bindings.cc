@@ -4,6 +4,7 @@
 
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "dense.h"
 
@@ -108,12 +109,106 @@ Napi::Value SvdRows(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// pqKmeansStep(x: Float32Array (n*M*dsub), n, M, ksub, dsub, centroids: Float32Array (M*ksub*dsub),
+//              assign: Int32Array (n*M), sums: Float64Array (M*ksub*dsub) | null, counts: Float64Array (M*ksub) | null)
+//   -> obj (number)
+struct PqStepArgs {
+  const float* x;
+  int64_t n, M, ksub, dsub;
+  const float* centroids;
+  int32_t* assign;
+  double* sums;
+  double* counts;
+};
+
+PqStepArgs pq_step_args(const Napi::CallbackInfo& info, const char* fn, std::vector<Napi::Value>& keep) {
+  Napi::Env env = info.Env();
+  auto fail = [&](const std::string& m) { throw Napi::TypeError::New(env, std::string(fn) + ": " + m); };
+  if (info.Length() < 9) fail("expected 9 arguments");
+  auto integer = [&](size_t i, const char* name, double lo, double hi) -> int64_t {
+    if (!info[i].IsNumber()) fail(std::string("expected a number for ") + name);
+    const double v = info[i].As<Napi::Number>().DoubleValue();
+    if (!(v >= lo && v <= hi) || v != static_cast<double>(static_cast<int64_t>(v))) fail(std::string("expected an integer in range for ") + name);
+    return static_cast<int64_t>(v);
+  };
+  PqStepArgs a{};
+  a.n = integer(1, "n", 0, 9007199254740991.0);
+  a.M = integer(2, "M", 1, 65536);
+  a.ksub = integer(3, "ksub", 1, 65536);
+  a.dsub = integer(4, "dsub", 1, 65536);
+  auto typed = [&](size_t i, const char* name, napi_typedarray_type type, size_t elem, int64_t count) -> void* {
+    if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != type) fail(std::string("expected a typed array of the right type for ") + name);
+    auto arr = info[i].As<Napi::TypedArray>();
+    if (arr.ByteLength() != static_cast<size_t>(count) * elem) fail(std::string("expected ") + std::to_string(count) + " elements for " + name);
+    keep.push_back(info[i]);
+    return static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+  };
+  a.x = static_cast<const float*>(typed(0, "x", napi_float32_array, 4, a.n * a.M * a.dsub));
+  a.centroids = static_cast<const float*>(typed(5, "centroids", napi_float32_array, 4, a.M * a.ksub * a.dsub));
+  a.assign = static_cast<int32_t*>(typed(6, "assign", napi_int32_array, 4, a.n * a.M));
+  if (info[7].IsNull() || info[7].IsUndefined()) {
+    a.sums = nullptr;
+    a.counts = nullptr;
+  } else {
+    a.sums = static_cast<double*>(typed(7, "sums", napi_float64_array, 8, a.M * a.ksub * a.dsub));
+    a.counts = static_cast<double*>(typed(8, "counts", napi_float64_array, 8, a.M * a.ksub));
+  }
+  return a;
+}
+
+Napi::Value PqKmeansStep(const Napi::CallbackInfo& info) {
+  std::vector<Napi::Value> keep;
+  PqStepArgs a = pq_step_args(info, "pqKmeansStep", keep);
+  double obj = 0;
+  try {
+    pq_kmeans_step(a.x, a.n, a.M, a.ksub, a.dsub, a.centroids, a.assign, a.sums, a.counts, &obj);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string("pqKmeansStep: ") + e.what());
+  }
+  return Napi::Number::New(info.Env(), obj);
+}
+
+class PqStepWorker : public Napi::AsyncWorker {
+ public:
+  PqStepWorker(Napi::Env env, const PqStepArgs& a, const std::vector<Napi::Value>& keep)
+      : Napi::AsyncWorker(env, "pqKmeansStepAsync"), deferred_(Napi::Promise::Deferred::New(env)), a_(a) {
+    for (const auto& v : keep) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
+  }
+  Napi::Promise promise() const { return deferred_.Promise(); }
+  void Execute() override {
+    try {
+      pq_kmeans_step(a_.x, a_.n, a_.M, a_.ksub, a_.dsub, a_.centroids, a_.assign, a_.sums, a_.counts, &obj_);
+    } catch (const std::exception& e) {
+      SetError(std::string("pqKmeansStepAsync: ") + e.what());
+    }
+  }
+  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), obj_)); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  PqStepArgs a_;
+  double obj_ = 0;
+  std::vector<Napi::ObjectReference> refs_;
+};
+
+Napi::Value PqKmeansStepAsync(const Napi::CallbackInfo& info) {
+  std::vector<Napi::Value> keep;
+  PqStepArgs a = pq_step_args(info, "pqKmeansStepAsync", keep);
+  auto* w = new PqStepWorker(info.Env(), a, keep);
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
 }  // namespace
 
 void register_dense_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("symmetricEigen", Napi::Function::New(env, SymmetricEigen, "symmetricEigen"));
   exports.Set("symmetricEigenAsync", Napi::Function::New(env, SymmetricEigenAsync, "symmetricEigenAsync"));
   exports.Set("svdRows", Napi::Function::New(env, SvdRows, "svdRows"));
+  exports.Set("pqKmeansStep", Napi::Function::New(env, PqKmeansStep, "pqKmeansStep"));
+  exports.Set("pqKmeansStepAsync", Napi::Function::New(env, PqKmeansStepAsync, "pqKmeansStepAsync"));
 }
 
 }  // namespace mk

@@ -5,6 +5,16 @@
 // vectorise. The hot functions are compiled per ISA level (target_clones).
 #include "dense.h"
 
+#include "../thread-pool.h"
+
+namespace mk {
+#if defined(__x86_64__)
+void dense_pq_nearest_avx512(const float* x, int64_t i0, int64_t i1, int64_t M, int64_t ksub, int64_t dsub, const float* ct,
+                             const float* cn, int32_t* assign, float* dist);  // nearest-avx512.cc
+#endif
+}  // namespace mk
+
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -201,7 +211,112 @@ void rotate_pair(double* __restrict u, double* __restrict v, int64_t n, double c
   }
 }
 
+// Nearest centroid of one sub-vector (the portable path): dist_j = |c_j|^2 -
+// 2 x.c_j over the transposed centroids ct (dsub x ksub) into tmp, then the
+// minimum and its first index; returns j and |x|^2 + min.
+MK_DENSE_CLONES
+int32_t nearest(const float* __restrict xs, const float* __restrict ct, const float* __restrict cn, int64_t ksub, int64_t dsub,
+                float* __restrict tmp, float* best_dist) {
+  for (int64_t j = 0; j < ksub; j++) tmp[j] = cn[j];
+  for (int64_t t = 0; t < dsub; t++) {
+    const float v = -2.0f * xs[t];
+    const float* __restrict row = ct + t * ksub;
+#pragma omp simd
+    for (int64_t j = 0; j < ksub; j++) tmp[j] += v * row[j];
+  }
+  float mn = tmp[0];
+#pragma omp simd reduction(min : mn)
+  for (int64_t j = 0; j < ksub; j++) mn = tmp[j] < mn ? tmp[j] : mn;
+  int64_t arg = 0;
+  while (tmp[arg] != mn) arg++;
+  float xn = 0;
+  for (int64_t t = 0; t < dsub; t++) xn += xs[t] * xs[t];
+  *best_dist = xn + mn;
+  return static_cast<int32_t>(arg);
+}
+
+bool have_avx512() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool ok = __builtin_cpu_supports("avx512f");
+  return ok;
+#else
+  return false;
+#endif
+}
+
 }  // namespace
+
+void pq_kmeans_step(const float* x, int64_t n, int64_t M, int64_t ksub, int64_t dsub, const float* centroids,
+                    int32_t* assign, double* sums, double* counts, double* obj) {
+  const int64_t d = M * dsub;
+  std::vector<float> ct(static_cast<size_t>(M * ksub * dsub)), cn(static_cast<size_t>(M * ksub));
+  for (int64_t m = 0; m < M; m++) {
+    for (int64_t j = 0; j < ksub; j++) {
+      const float* c = centroids + (m * ksub + j) * dsub;
+      float nn = 0;
+      for (int64_t t = 0; t < dsub; t++) {
+        ct[(m * dsub + t) * ksub + j] = c[t];
+        nn += c[t] * c[t];
+      }
+      cn[m * ksub + j] = nn;
+    }
+  }
+  const int64_t block = 512;
+  const int64_t ntasks = (n + block - 1) / block;
+  const int slots = planned_slots(ntasks);
+  const bool acc = sums != nullptr;
+  const size_t accSize = acc ? static_cast<size_t>(M * ksub * (dsub + 1)) : 0;
+  std::vector<std::vector<double>> partial(static_cast<size_t>(slots), std::vector<double>(accSize, 0.0));
+  std::vector<double> partialObj(static_cast<size_t>(slots), 0.0);
+  const bool simd512 = have_avx512() && ksub % 16 == 0;
+  std::vector<std::vector<float>> tmp(static_cast<size_t>(slots), std::vector<float>(static_cast<size_t>(ksub)));
+  std::vector<std::vector<float>> dbuf(static_cast<size_t>(slots), std::vector<float>(static_cast<size_t>(block * M)));
+  parallel_for(ntasks, slots, [&](int64_t task, int slot) {
+    const int64_t i0 = task * block, i1 = std::min(n, i0 + block);
+    double* ps = acc ? partial[slot].data() : nullptr;
+    double* pc = acc ? ps + M * ksub * dsub : nullptr;
+    float* db = dbuf[slot].data();
+    int32_t* as = assign + i0 * M;
+#if defined(__x86_64__)
+    if (simd512) {
+      dense_pq_nearest_avx512(x + i0 * d, 0, i1 - i0, M, ksub, dsub, ct.data(), cn.data(), as, db);
+    } else
+#endif
+    {
+      float* tp = tmp[slot].data();
+      for (int64_t i = i0; i < i1; i++)
+        for (int64_t m = 0; m < M; m++)
+          as[(i - i0) * M + m] = nearest(x + i * d + m * dsub, ct.data() + m * dsub * ksub, cn.data() + m * ksub, ksub, dsub, tp, db + (i - i0) * M + m);
+    }
+    double o = 0;
+    for (int64_t i = i0; i < i1; i++) {
+      const float* xi = x + i * d;
+      for (int64_t m = 0; m < M; m++) {
+        const int32_t j = as[(i - i0) * M + m];
+        o += db[(i - i0) * M + m];
+        if (acc) {
+          double* sj = ps + (m * ksub + j) * dsub;
+          for (int64_t t = 0; t < dsub; t++) sj[t] += xi[m * dsub + t];
+          pc[m * ksub + j] += 1;
+        }
+      }
+    }
+    partialObj[slot] += o;
+  });
+  double total = 0;
+  for (int s2 = 0; s2 < slots; s2++) total += partialObj[s2];
+  if (obj) *obj = total;
+  if (acc) {
+    const int64_t ns = M * ksub * dsub;
+    for (int64_t i = 0; i < ns; i++) sums[i] = 0;
+    for (int64_t i = 0; i < M * ksub; i++) counts[i] = 0;
+    for (int s2 = 0; s2 < slots; s2++) {
+      const double* ps = partial[s2].data();
+      for (int64_t i = 0; i < ns; i++) sums[i] += ps[i];
+      for (int64_t i = 0; i < M * ksub; i++) counts[i] += ps[ns + i];
+    }
+  }
+}
 
 void svd_rows(double* x, int64_t p, int64_t q, double* j) {
   if (p <= 0) return;

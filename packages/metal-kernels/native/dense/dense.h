@@ -19,4 +19,15 @@ void symmetric_eigen(double* a, int64_t n, double* values);
 // singular vectors). Throws std::runtime_error if the sweeps do not converge.
 void svd_rows(double* x, int64_t p, int64_t q, double* j);
 
+// One k-means step in all M sub-spaces of a product quantizer at once (the
+// assignment and the sums of an update; FAISS trains the sub-spaces one by
+// one, the arithmetic is the same). x: n x (M * dsub) floats; centroids:
+// M x ksub x dsub. Outputs: assign (n x M, nearest centroid per sub-space,
+// ties to the lower index), and when sums is not null: sums (M x ksub x dsub)
+// and counts (M x ksub) of the assigned points, obj = the sum over points
+// and sub-spaces of the squared distance to the nearest centroid.
+// Multi-threaded on the kernels' pool.
+void pq_kmeans_step(const float* x, int64_t n, int64_t M, int64_t ksub, int64_t dsub, const float* centroids,
+                    int32_t* assign, double* sums, double* counts, double* obj);
+
 }  // namespace mk
