@@ -50,3 +50,5 @@ export type { SearchParametersHNSW } from './hnsw';
 export { IndexBinary, IndexBinaryFlat, IndexBinaryHNSW, IndexBinaryIDMap, IndexBinaryIDMap2 } from './binary';
 export type { BinarySearchResultTuple, BinaryRangeSearchResultTuple, BinarySearchParameters } from './binary';
 export { IndexLSH } from './lsh';
+export { ScalarQuantizer, IndexScalarQuantizer, IndexIVFScalarQuantizer } from './sq';
+export { ProductQuantizer, IndexPQ, IndexIVFPQ } from './pq';

@@ -58,10 +58,12 @@ export class IndexPQ extends IndexFlatCodes {
 
   /**
    * @param M sub-quantizers (must divide d); @param nbits bits per index, 1..16 (default 8)
+   * @param metricOrOptions a metric ('l2' | 'ip' | FAISS code) or `{ metric }`
    * @throws MetalFaissError INVALID_ARGUMENT (the message states the violated constraint)
    */
-  constructor(d: number, M: number, nbits = 8, metric: MetricInput = 'l2') {
+  constructor(d: number, M: number, nbits = 8, metricOrOptions: MetricInput | { metric?: MetricInput } = 'l2') {
     const pq = new ProductQuantizer(d, M, nbits);
+    const metric = typeof metricOrOptions === 'object' && metricOrOptions !== null ? metricOrOptions.metric : metricOrOptions;
     super(d, parseMetric(metric), pq.codeSize);
     this.pq = pq;
     this.polysemousHt = nbits * M + 1;

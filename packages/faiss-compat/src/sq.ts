@@ -1,0 +1,181 @@
+/**
+ * FAISS's scalar-quantizer names: `faiss.ScalarQuantizer` (with
+ * `ScalarQuantizer.QT_8bit` ... and `RS_minmax` ...), `faiss.IndexScalarQuantizer`
+ * and `faiss.IndexIVFScalarQuantizer`, plus the IVF accessors shared with
+ * IndexIVFPQ (nprobe, nlist, quantizer, by_residual, direct maps, merge).
+ * Codes are Uint8Arrays of n * code_size bytes (FAISS Python: n x code_size).
+ */
+import * as ix from '@metalfaiss/indexes';
+import type { VectorsInput } from '@metalfaiss/linalg';
+import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
+import { Index } from './base';
+import { registerWrapper, wrapIndex } from './wrap';
+
+/** `faiss.ScalarQuantizer(d, qtype)`: a view of (or a new) @metalfaiss/indexes ScalarQuantizer. */
+export class ScalarQuantizer {
+  static readonly QT_8bit = 0;
+  static readonly QT_4bit = 1;
+  static readonly QT_8bit_uniform = 2;
+  static readonly QT_4bit_uniform = 3;
+  static readonly QT_fp16 = 4;
+  static readonly QT_8bit_direct = 5;
+  static readonly QT_6bit = 6;
+  static readonly RS_minmax = 0;
+  static readonly RS_meanstd = 1;
+  static readonly RS_quantiles = 2;
+  static readonly RS_optim = 3;
+
+  readonly impl: ix.ScalarQuantizer;
+
+  constructor(d: number | ix.ScalarQuantizer, qtype: number = ScalarQuantizer.QT_8bit) {
+    this.impl = d instanceof ix.ScalarQuantizer ? d : new ix.ScalarQuantizer(d, qtype as ix.QuantizerType);
+  }
+
+  get d(): number {
+    return this.impl.d;
+  }
+  get qtype(): number {
+    return this.impl.qtype;
+  }
+  get code_size(): number {
+    return this.impl.codeSize;
+  }
+  get bits(): number {
+    return this.impl.bits;
+  }
+  get rangestat(): number {
+    return this.impl.rangestat;
+  }
+  set rangestat(v: number) {
+    this.impl.setRangeStat(v as ix.RangeStat, this.impl.rangestatArg);
+  }
+  get rangestat_arg(): number {
+    return this.impl.rangestatArg;
+  }
+  set rangestat_arg(v: number) {
+    this.impl.setRangeStat(this.impl.rangestat, v);
+  }
+  /** the trained parameters (a copy; assign a Float32Array to set them) */
+  get trained(): Float32Array {
+    return this.impl.trained.slice();
+  }
+  set trained(v: Float32Array) {
+    this.impl.setTrained(v);
+  }
+
+  train(x: VectorsInput): void {
+    this.impl.train(x);
+  }
+  /** n * code_size bytes */
+  compute_codes(x: VectorsInput): Uint8Array {
+    return this.impl.computeCodes(x);
+  }
+  /** n * d floats */
+  decode(codes: Uint8Array): Float32Array {
+    return this.impl.decode(codes);
+  }
+}
+
+/** `faiss.IndexScalarQuantizer(d, qtype, metric=faiss.METRIC_L2)` */
+export class IndexScalarQuantizer extends Index<ix.IndexScalarQuantizer> {
+  constructor(d: number, qtype: number = ScalarQuantizer.QT_8bit, metric: number = ix.MetricType.L2) {
+    super(new ix.IndexScalarQuantizer(d, qtype as ix.QuantizerType, { metric: metric as ix.MetricType }));
+  }
+  /** the quantizer (FAISS's `index.sq`) */
+  get sq(): ScalarQuantizer {
+    return new ScalarQuantizer(this.impl.sq);
+  }
+  get code_size(): number {
+    return this.impl.codeSize;
+  }
+  /** the stored codes, ntotal * code_size bytes (read-only view) */
+  get codes(): Uint8Array {
+    return this.impl.codes;
+  }
+  sa_encode(x: VectorsInput): Uint8Array {
+    return this.impl.saEncode(x);
+  }
+  sa_decode(codes: Uint8Array): Float32Array {
+    return this.impl.saDecode(codes);
+  }
+  sa_code_size(): number {
+    return this.impl.codeSize;
+  }
+  merge_from(other: IndexScalarQuantizer, add_id: number | bigint = 0): void {
+    this.impl.mergeFrom(other.impl, add_id);
+  }
+}
+
+/** The IVF accessors of the quantizer IVF indexes (FAISS's IndexIVF fields and methods). */
+export class QuantizerIVF<T extends ix.IndexIVF> extends Index<T> {
+  /** the coarse quantizer, as the compat object it was given as (or a wrapper) */
+  get quantizer(): Index {
+    const given = (this as unknown as { _quantizer?: Index })._quantizer;
+    return given && given.impl === this.impl.quantizer ? given : wrapIndex(this.impl.quantizer);
+  }
+  get nlist(): number {
+    return this.impl.nlist;
+  }
+  get nprobe(): number {
+    return this.impl.nprobe;
+  }
+  set nprobe(v: number) {
+    this.impl.nprobe = v;
+  }
+  get max_codes(): number {
+    return this.impl.maxCodes;
+  }
+  set max_codes(v: number) {
+    this.impl.maxCodes = v;
+  }
+  get code_size(): number {
+    return this.impl.codeSize;
+  }
+  get invlists(): ix.InvertedLists {
+    return this.impl.invlists;
+  }
+  get_list_size(listNo: number): number {
+    return this.impl.getListSize(listNo);
+  }
+  make_direct_map(on = true): void {
+    this.impl.makeDirectMap(on);
+  }
+  set_direct_map_type(type: ix.DirectMapType | 0 | 1 | 2): void {
+    this.impl.setDirectMapType(type);
+  }
+  merge_from(other: QuantizerIVF<T>, add_id: number | bigint = 0): void {
+    this.impl.mergeFrom(other.impl, add_id);
+  }
+  imbalance_factor(): number {
+    return this.impl.imbalanceFactor();
+  }
+}
+
+export function quantizerImpl(quantizer: unknown, owner: string): ix.Index {
+  if (quantizer instanceof Index) return quantizer.impl;
+  if (quantizer instanceof ix.Index) return quantizer;
+  throw new MetalFaissError('INVALID_ARGUMENT', `expected a faiss Index (the coarse quantizer) for ${owner}'s quantizer, received ${describeValue(quantizer)}`);
+}
+
+/** `faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, qtype, metric=faiss.METRIC_L2, encode_residual=True)` */
+export class IndexIVFScalarQuantizer extends QuantizerIVF<ix.IndexIVFScalarQuantizer> {
+  constructor(quantizer: Index, d: number, nlist: number, qtype: number = ScalarQuantizer.QT_8bit, metric: number = ix.MetricType.L2, encode_residual = true) {
+    super(
+      new ix.IndexIVFScalarQuantizer(d, nlist, qtype as ix.QuantizerType, {
+        metric: metric as ix.MetricType,
+        quantizer: quantizerImpl(quantizer, 'IndexIVFScalarQuantizer'),
+        byResidual: encode_residual,
+      }),
+    );
+    Object.defineProperty(this, '_quantizer', { value: quantizer instanceof Index ? quantizer : undefined });
+  }
+  get sq(): ScalarQuantizer {
+    return new ScalarQuantizer(this.impl.sq);
+  }
+  get by_residual(): boolean {
+    return this.impl.byResidual;
+  }
+}
+
+registerWrapper(ix.IndexScalarQuantizer, IndexScalarQuantizer);
+registerWrapper(ix.IndexIVFScalarQuantizer, IndexIVFScalarQuantizer);
