@@ -33,6 +33,7 @@ export {
   PCAMatrix,
   ITQMatrix,
   ITQTransform,
+  OPQMatrix,
   NormalizationTransform,
   CenteringTransform,
   RemapDimensionsTransform,

@@ -182,6 +182,46 @@ export class ITQTransform extends VectorTransform<ix.ITQTransform> {
   }
 }
 
+export class OPQMatrix extends LinearTransform<ix.OPQMatrix> {
+  /** `faiss.OPQMatrix(d, M, d2=-1 -> d)` */
+  constructor(d: number, M = 1, d2 = -1) {
+    super(new ix.OPQMatrix(d, M, d2 === -1 ? d : d2));
+  }
+  get M(): number {
+    return this.impl.M;
+  }
+  get niter(): number {
+    return this.impl.niter;
+  }
+  set niter(v: number) {
+    this.impl.niter = v;
+  }
+  get niter_pq(): number {
+    return this.impl.niterPq;
+  }
+  set niter_pq(v: number) {
+    this.impl.niterPq = v;
+  }
+  get niter_pq_0(): number {
+    return this.impl.niterPq0;
+  }
+  set niter_pq_0(v: number) {
+    this.impl.niterPq0 = v;
+  }
+  get max_train_points(): number {
+    return this.impl.maxTrainPoints;
+  }
+  set max_train_points(v: number) {
+    this.impl.maxTrainPoints = v;
+  }
+  get verbose(): boolean {
+    return this.impl.verbose;
+  }
+  set verbose(v: boolean) {
+    this.impl.verbose = v;
+  }
+}
+
 export class NormalizationTransform extends VectorTransform<ix.NormalizationTransform> {
   /** `faiss.NormalizationTransform(d, norm=2.0)` */
   constructor(d: number, norm = 2.0) {
@@ -239,6 +279,7 @@ registerWrapper(ix.LinearTransform, LinearTransform);
 registerWrapper(ix.RandomRotationMatrix, RandomRotationMatrix);
 registerWrapper(ix.PCAMatrix, PCAMatrix);
 registerWrapper(ix.ITQMatrix, ITQMatrix);
+registerWrapper(ix.OPQMatrix, OPQMatrix);
 registerWrapper(ix.ITQTransform, ITQTransform);
 registerWrapper(ix.NormalizationTransform, NormalizationTransform);
 registerWrapper(ix.CenteringTransform, CenteringTransform);

@@ -40,6 +40,11 @@ describe('transforms and composites, ours', () => {
       () => new faiss.IndexPreTransform(new faiss.RandomRotationMatrix(d, 16), new faiss.IndexFlatL2(16)),
       () => new faiss.IndexRefineFlat(new faiss.IndexPreTransform(new faiss.PCAMatrix(d, 4), new faiss.IndexFlatL2(4))),
       () => new faiss.IndexPreTransform(new faiss.ITQTransform(d, 16, true), new faiss.IndexFlatL2(16)),
+      () => {
+        const opq = new faiss.OPQMatrix(d, 4, 16);
+        opq.niter = 5;
+        return new faiss.IndexPreTransform(opq, new faiss.IndexFlatL2(16));
+      },
     ];
     for (const build of builds) {
       const index = build();
@@ -72,8 +77,10 @@ describe('transforms and composites, ours', () => {
 });
 
 const writeScript = `
+faiss.omp_set_num_threads(1)  # FAISS's OpenMP threads spin on a busy 2-core machine
 xb = load('xb', 'float32').reshape(-1, 32); xq = load('xq', 'float32').reshape(-1, 32)
 idx = {}
+opq = faiss.OPQMatrix(32, 8, 16); opq.niter = 8; idx['opq'] = faiss.IndexPreTransform(opq, faiss.IndexFlatL2(16))
 idx['pca'] = faiss.index_factory(32, 'PCA8,Flat')
 idx['pcawr'] = faiss.index_factory(32, 'PCAWR8,Flat')
 idx['l2n'] = faiss.index_factory(32, 'L2norm,Flat', faiss.METRIC_INNER_PRODUCT)
@@ -91,7 +98,7 @@ for name, index in idx.items():
 `;
 
 describe.skipIf(!faissAvailable())('interop with real FAISS', () => {
-  const names = ['pca', 'pcawr', 'l2n', 'rr', 'cnt', 'remap', 'refine', 'itq', 'bal'];
+  const names = ['pca', 'pcawr', 'l2n', 'rr', 'cnt', 'remap', 'refine', 'itq', 'bal', 'opq'];
 
   it('FAISS-written transform chains and refine indexes load here with FAISS results and write back byte for byte', () => {
     const out = runFaiss(writeScript, { xb, xq }, names.flatMap((n) => [n, `${n}_D`, `${n}_I`]));
@@ -115,6 +122,7 @@ describe.skipIf(!faissAvailable())('interop with real FAISS', () => {
       l2n: new faiss.IndexPreTransform(new faiss.NormalizationTransform(d), new faiss.IndexFlatIP(d)),
       refine: new faiss.IndexRefineFlat(new faiss.IndexPreTransform(new faiss.PCAMatrix(d, 4), new faiss.IndexFlatL2(4))),
       itq: new faiss.IndexPreTransform(new faiss.ITQTransform(d, 16, true), new faiss.IndexFlatL2(16)),
+      opq: faiss.index_factory(d, 'OPQ8_16,Flat'),
     };
     (ours.refine as faiss.IndexRefineFlat).k_factor = 4;
     const inputs: Record<string, Uint8Array | Float32Array> = { xq };
