@@ -17,8 +17,17 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { Index } from '../src/index';
 import { rng } from './helpers';
+
+/** What the harness needs of an index (float indexes, and binary ones with kind 'binary'). */
+export interface StressIndex {
+  readonly ntotal: number;
+  addWithIds(x: Float32Array | Uint8Array, ids: BigInt64Array): Promise<void>;
+  removeIds(ids: bigint[]): number;
+  reset(): void;
+  search(xq: Float32Array | Uint8Array, k: number, params?: never): Promise<{ distances: Float32Array | Int32Array; labels: BigInt64Array }>;
+  memoryBytes(): number;
+}
 
 setFlagsFromString('--expose-gc');
 const gcFn = runInNewContext('gc') as () => void;
@@ -43,10 +52,33 @@ export function vectorsOf(ids: BigInt64Array, d: number): Float32Array {
   return x;
 }
 
+/** The binary code of an id: d / 8 bytes, a function of the id only. */
+export function codeOf(id: bigint, dBits: number, out = new Uint8Array(dBits / 8), offset = 0): Uint8Array {
+  const r = rng(Number(id & 0xffffffffn) ^ Number(id >> 32n) ^ 0x85ebca6b);
+  for (let j = 0; j < dBits / 8; j++) out[offset + j] = Math.floor(r() * 256);
+  return out;
+}
+
+export function codesOf(ids: BigInt64Array, dBits: number): Uint8Array {
+  const cs = dBits / 8;
+  const x = new Uint8Array(ids.length * cs);
+  for (let i = 0; i < ids.length; i++) codeOf(ids[i], dBits, x, i * cs);
+  return x;
+}
+
+function popcount8(v: number): number {
+  v = v - ((v >> 1) & 0x55);
+  v = (v & 0x33) + ((v >> 2) & 0x33);
+  return (v + (v >> 4)) & 0x0f;
+}
+
 export interface StressOptions {
+  /** dimension (bits for binary indexes) */
   d: number;
-  /** a fresh, trained, empty index supporting addWithIds, removeIds and reset */
-  make(): Promise<Index> | Index;
+  /** 'float' (default): Float32Array vectors; 'binary': d / 8-byte codes, Hamming distances */
+  kind?: 'float' | 'binary';
+  /** a fresh, trained, empty index supporting addWithIds, removeIds (unless removePerRound is 0) and reset */
+  make(): Promise<object> | object;
   rounds: number;
   /** async searches started per round (half before the round's mutations, half between them) */
   searchesPerRound: number;
@@ -100,17 +132,19 @@ export interface StressReport {
 }
 
 interface Pending {
-  promise: Promise<{ distances: Float32Array; labels: BigInt64Array }>;
+  promise: Promise<{ distances: Float32Array | Int32Array; labels: BigInt64Array }>;
   present: Set<bigint>;
   logStart: number;
-  xq: Float32Array;
+  xq: Float32Array | Uint8Array;
   ntotalAtStart: number;
 }
 
 export async function runStress(o: StressOptions): Promise<StressReport> {
   const r = rng(o.seed ?? 12345);
   const metric = o.metric ?? 'l2';
-  const index = await o.make();
+  const index = (await o.make()) as StressIndex;
+  const binary = o.kind === 'binary';
+  const makeRows = (ids: BigInt64Array): Float32Array | Uint8Array => (binary ? codesOf(ids, o.d) : vectorsOf(ids, o.d));
   const failures: string[] = [];
   const fail = (msg: string): void => {
     if (failures.length < 20) failures.push(msg);
@@ -134,7 +168,7 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     peakNtotal: 0,
     failures,
   };
-  const queries = Array.from({ length: 8 }, (_, i) => vectorsOf(BigInt64Array.from({ length: o.nq }, (_, j) => -1n - BigInt(i * o.nq + j)), o.d));
+  const queries = Array.from({ length: 8 }, (_, i) => makeRows(BigInt64Array.from({ length: o.nq }, (_, j) => -1n - BigInt(i * o.nq + j))));
   fullGc();
   report.arrayBuffersBefore = process.memoryUsage().arrayBuffers;
 
@@ -150,11 +184,12 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
     };
   };
 
-  const check = (p: Pending, res: { distances: Float32Array; labels: BigInt64Array }, logEnd: number): void => {
+  const check = (p: Pending, res: { distances: Float32Array | Int32Array; labels: BigInt64Array }, logEnd: number): void => {
     const allowed = new Set(p.present);
     for (let i = p.logStart; i < logEnd; i++) allowed.add(addLog[i]);
     const { d, k } = o;
     const v = new Float32Array(d);
+    const code = new Uint8Array(binary ? d / 8 : 0);
     for (let q = 0; q < o.nq; q++) {
       let ended = false;
       let prev = metric === 'l2' ? -Infinity : Infinity;
@@ -176,12 +211,18 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
         if (!Number.isFinite(dist)) fail(`query ${q}: distance ${dist} for label ${label}`);
         if (metric === 'l2' ? dist < prev - 1e-5 * Math.abs(prev) : dist > prev + 1e-5 * Math.abs(prev)) fail(`query ${q}: distances not sorted at rank ${j} (${prev} then ${dist})`);
         prev = dist;
-        if (o.distances === 'exact') {
+        if (o.distances === 'exact' && binary) {
+          codeOf(label, d, code);
+          const cs = d / 8;
+          let h = 0;
+          for (let t = 0; t < cs; t++) h += popcount8((p.xq as Uint8Array)[q * cs + t] ^ code[t]);
+          if (h !== dist) fail(`query ${q}: Hamming distance ${dist} for label ${label}, true distance ${h} (torn or stale code)`);
+        } else if (o.distances === 'exact') {
           vectorOf(label, d, v);
           const w = o.stored ? o.stored(v) : v;
           let s = 0;
           for (let t = 0; t < d; t++) {
-            const a = p.xq[q * d + t];
+            const a = (p.xq as Float32Array)[q * d + t];
             s += metric === 'l2' ? (a - w[t]) * (a - w[t]) : a * w[t];
           }
           if (Math.abs(s - dist) > (o.tolerance ?? 1e-4) * Math.max(1, Math.abs(s))) fail(`query ${q}: distance ${dist} for label ${label}, true distance ${s} (torn or stale vector)`);
@@ -194,7 +235,7 @@ export async function runStress(o: StressOptions): Promise<StressReport> {
   const addBatch = async (): Promise<void> => {
     const ids = new BigInt64Array(o.batch);
     for (let i = 0; i < o.batch; i++) ids[i] = nextId++;
-    const x = vectorsOf(ids, o.d);
+    const x = makeRows(ids);
     // the ids count as "added during" any search that runs while the add runs
     for (const id of ids) {
       addLog.push(id);
