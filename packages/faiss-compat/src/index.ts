@@ -51,5 +51,8 @@ export type { SearchParametersHNSW } from './hnsw';
 export { IndexBinary, IndexBinaryFlat, IndexBinaryHNSW, IndexBinaryIDMap, IndexBinaryIDMap2 } from './binary';
 export type { BinarySearchResultTuple, BinaryRangeSearchResultTuple, BinarySearchParameters } from './binary';
 export { IndexLSH } from './lsh';
+export { IndexIVF, IndexIVFFlat, InvertedLists, ArrayInvertedLists, DirectMap, SearchParametersIVF } from './ivf';
+export { Kmeans, Clustering, ClusteringParameters } from './clustering';
+export type { KmeansOptions, ClusteringIterationStats, ClusteringParameterName } from './clustering';
 export { ScalarQuantizer, IndexScalarQuantizer, IndexIVFScalarQuantizer } from './sq';
 export { ProductQuantizer, IndexPQ, IndexIVFPQ } from './pq';
