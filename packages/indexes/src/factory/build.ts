@@ -34,7 +34,20 @@ type Ctor = new (...args: never[]) => object;
  * against their source. Others are refused (UNSUPPORTED) even once exported,
  * until their signature is wired here: a guessed call is never made.
  */
-const WIRED = new Set(['IndexIVFFlat', 'IndexScalarQuantizer', 'OPQMatrix']);
+const WIRED = new Set([
+  'IndexIVFFlat', // (d, nlist, { metric, quantizer })
+  'IndexIVFPQ', // (d, nlist, M, nbits, { metric, quantizer })
+  'IndexIVFScalarQuantizer', // (d, nlist, qtype, { metric, quantizer, byResidual })
+  'IndexScalarQuantizer', // (d, qtype, metric)
+  'IndexPQ', // (d, M, nbits, { metric })
+  'IndexHNSWFlat', // (d, M, { metric })
+  'IndexLSH', // (d, nbits, rotateData, trainThresholds)
+  'OPQMatrix', // (d, M, dOut)
+  'IndexBinaryFlat', // (d)
+  'IndexBinaryHNSW', // (d, M)
+  'IndexBinaryIDMap', // (index)
+  'IndexBinaryIDMap2', // (index)
+]);
 
 /** A class of this package by name, or UNSUPPORTED naming it and the token that needs it. */
 function classNamed(name: string, token: string, pos: number, full: string): Ctor {
@@ -106,19 +119,25 @@ function buildIVF(node: Extract<IndexNode, { kind: 'IVF' }>, d: number, ctx: Bui
   }
   const code = node.code;
   const common = { metric, quantizer };
+  // FAISS's fix_ivf_fields: a flat quantizer is the k-means index (0); any
+  // other quantizer trains on k-means centroids computed apart (2)
+  const fix = (ivf: Index): Index => {
+    if (!(quantizer instanceof IndexFlat)) (ivf as unknown as { quantizerTrainsAlone: number }).quantizerTrainsAlone = 2;
+    return ivf;
+  };
   switch (code.type) {
     case 'Flat': {
       const C = classNamed('IndexIVFFlat', code.token, code.pos, full) as unknown as new (d: number, nlist: number, o: object) => Index;
-      return new C(d, node.nlist, common);
+      return fix(new C(d, node.nlist, common));
     }
     case 'PQ': {
       const C = classNamed('IndexIVFPQ', code.token, code.pos, full) as unknown as new (d: number, nlist: number, M: number, nbits: number, o: object) => Index;
       checkDivides(code, d, ctx);
-      return new C(d, node.nlist, code.M, code.nbits, common);
+      return fix(new C(d, node.nlist, code.M, code.nbits, common));
     }
     case 'SQ': {
       const C = classNamed('IndexIVFScalarQuantizer', code.token, code.pos, full) as unknown as new (d: number, nlist: number, qtype: string, o: object) => Index;
-      return new C(d, node.nlist, sqType(code), { ...common, byResidual: true });
+      return fix(new C(d, node.nlist, sqType(code), { ...common, byResidual: true }));
     }
   }
 }
@@ -196,6 +215,12 @@ function build(node: IndexNode, d: number, ctx: BuildContext): Index {
 /**
  * FAISS's `index_factory(d, description, metric)`: the index a description
  * string names, untrained and empty.
+ *
+ * One documented difference: FAISS sets do_polysemous_training for `PQ{M}`
+ * codes without the `np` suffix. Polysemous training only renumbers the PQ
+ * centroids for Hamming pre-filtering, which metalfaiss does not implement
+ * (polysemous_ht must stay 0); ADC search results are unaffected, so
+ * `PQ{M}` and `PQ{M}np` build the same index here.
  * @throws MetalFaissError INVALID_ARGUMENT for a malformed or unknown token
  *   (naming it and its position, listing what is accepted there),
  *   UNSUPPORTED for a token whose index class metalfaiss does not have yet
