@@ -40,7 +40,7 @@ export {
   downcast_VectorTransform,
   vector_to_array,
 } from './transforms';
-export { IndexPreTransform, IndexRefine, IndexRefineFlat, IndexShards, IndexReplicas } from './meta';
+export { IndexPreTransform, IndexIVFOPQ, IndexRefine, IndexRefineFlat, IndexShards, IndexReplicas } from './meta';
 import './io/composite';
 import './io/ivf';
 import './io/sq';

@@ -36,11 +36,12 @@ function implOfTransform(x: unknown, what: string): ix.VectorTransform {
   return impl;
 }
 
-export class IndexPreTransform extends Index<ix.IndexPreTransform> {
+export class IndexPreTransform<T extends ix.IndexPreTransform = ix.IndexPreTransform> extends Index<T> {
   /** `faiss.IndexPreTransform(index)` or `faiss.IndexPreTransform(ltrans, index)` */
-  constructor(a: VectorTransform | Index, b?: Index) {
-    if (b === undefined) super(new ix.IndexPreTransform([], implOfIndex(a, 'IndexPreTransform(index)')));
-    else super(new ix.IndexPreTransform([implOfTransform(a, 'IndexPreTransform(ltrans, index)')], implOfIndex(b, 'IndexPreTransform(ltrans, index)')));
+  constructor(a: VectorTransform | Index | T, b?: Index) {
+    if (a instanceof ix.IndexPreTransform) super(a);
+    else if (b === undefined) super(new ix.IndexPreTransform([], implOfIndex(a, 'IndexPreTransform(index)')) as T);
+    else super(new ix.IndexPreTransform([implOfTransform(a, 'IndexPreTransform(ltrans, index)')], implOfIndex(b, 'IndexPreTransform(ltrans, index)')) as T);
   }
   get index(): Index {
     return compatOf(this.impl.index);
@@ -58,6 +59,31 @@ export class IndexPreTransform extends Index<ix.IndexPreTransform> {
   }
   reverse_chain(xt: Float32Array): Float32Array {
     return this.impl.reverseChain(xt);
+  }
+}
+
+/**
+ * The seed's `IndexIVFOPQ(d, nlist, M, nbits = 8, metric = METRIC_L2, d_out = d)`:
+ * OPQ{M}_{d_out} then IVF{nlist},PQ{M}x{nbits} in one object. It is an
+ * IndexPreTransform: FAISS reads what write_index writes for it.
+ */
+export class IndexIVFOPQ extends IndexPreTransform<ix.IndexIVFOPQ> {
+  constructor(d: number, nlist: number, M: number, nbits = 8, metric: number = ix.MetricType.L2, d_out = d) {
+    super(new ix.IndexIVFOPQ(d, nlist, M, nbits, { metric: metric as ix.MetricType, dOut: d_out }));
+  }
+  /** the OPQMatrix */
+  get opq(): VectorTransform {
+    return wrapTransform(this.impl.opq);
+  }
+  /** the IndexIVFPQ over the rotated vectors */
+  get ivfpq(): Index {
+    return compatOf(this.impl.ivfpq);
+  }
+  get nprobe(): number {
+    return this.impl.nprobe;
+  }
+  set nprobe(v: number) {
+    this.impl.nprobe = v;
   }
 }
 
@@ -137,6 +163,7 @@ export class IndexReplicas extends Index<ix.IndexReplicas> {
 }
 
 registerWrapper(ix.IndexPreTransform, IndexPreTransform);
+registerWrapper(ix.IndexIVFOPQ, IndexIVFOPQ);
 registerWrapper(ix.IndexRefine, IndexRefine);
 registerWrapper(ix.IndexRefineFlat, IndexRefineFlat);
 registerWrapper(ix.IndexShards, IndexShards);

@@ -50,3 +50,5 @@ export * from './binary';
 export * from './lsh';
 export { OPQMatrix } from './transforms/opq';
 export type { OPQProgress, OPQProductQuantizer } from './transforms/opq';
+export { IndexIVFOPQ } from './meta/ivf-opq';
+export type { IndexIVFOPQOptions } from './meta/ivf-opq';
