@@ -44,6 +44,7 @@ export { IndexPreTransform, IndexIVFOPQ, IndexRefine, IndexRefineFlat, IndexShar
 import './io/composite';
 import './io/ivf';
 import './io/sq';
+import './io/pq';
 export { index_factory, index_binary_factory } from './factory';
 export { ParameterSpace, downcast_index, extract_index_ivf, setNumProbes } from './parameter-space';
 export { HNSW, IndexHNSW, IndexHNSWFlat } from './hnsw';
@@ -51,8 +52,8 @@ export type { SearchParametersHNSW } from './hnsw';
 export { IndexBinary, IndexBinaryFlat, IndexBinaryHNSW, IndexBinaryIDMap, IndexBinaryIDMap2 } from './binary';
 export type { BinarySearchResultTuple, BinaryRangeSearchResultTuple, BinarySearchParameters } from './binary';
 export { IndexLSH } from './lsh';
+export { ScalarQuantizer, IndexScalarQuantizer, IndexIVFScalarQuantizer } from './sq';
+export { ProductQuantizer, IndexPQ, IndexIVFPQ } from './pq';
 export { IndexIVF, IndexIVFFlat, InvertedLists, ArrayInvertedLists, DirectMap, SearchParametersIVF } from './ivf';
 export { Kmeans, Clustering, ClusteringParameters } from './clustering';
 export type { KmeansOptions, ClusteringIterationStats, ClusteringParameterName } from './clustering';
-export { ScalarQuantizer, IndexScalarQuantizer, IndexIVFScalarQuantizer } from './sq';
-export { ProductQuantizer, IndexPQ, IndexIVFPQ } from './pq';

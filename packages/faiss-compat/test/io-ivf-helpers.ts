@@ -1,13 +1,13 @@
 /**
- * Shared by the io-ivf / io-pq / io-sq tests: seeded data, the mapping-level
- * read / write (records <-> @metalfaiss/indexes objects, what read_index and
- * serialize_index do before wrapping), and result comparison with FAISS that
+ * Shared by the io-ivf / io-pq / io-sq tests: seeded data, serialize /
+ * deserialize of @metalfaiss/indexes objects through the public API, a
+ * single-threaded FAISS runner, and result comparison with FAISS that
  * tolerates exact ties.
  */
 import * as ix from '@metalfaiss/indexes';
-import * as io from '@metalfaiss/io';
 import { expect } from 'vitest';
 import * as faiss from '../src/index';
+import { runFaiss } from './faiss-oracle';
 
 export const d = 32;
 
@@ -35,24 +35,19 @@ export function clustered(n: number, seed: number): Float32Array {
   return x;
 }
 
-/** read_index without the compat wrapper: bytes -> record -> @metalfaiss/indexes object. */
+/** deserialize_index, returning the @metalfaiss/indexes object behind the compat class. */
 export function load<T extends ix.Index = ix.Index>(bytes: Uint8Array): T {
-  return faiss.mappingContext.fromRecord(io.readIndex(bytes)) as T;
+  return faiss.deserialize_index(bytes).impl as T;
 }
 
-/** serialize_index without the compat wrapper. */
+/** serialize_index of an @metalfaiss/indexes object (through its compat class). */
 export function save(index: ix.Index): Uint8Array {
-  return io.writeIndex(faiss.mappingContext.toRecord(index) as io.IndexRecord);
+  return faiss.serialize_index(faiss.wrapIndex(index));
 }
 
-/** Whether a faiss-compat class wraps `impl` (read_index / deserialize_index need one). */
-export function hasCompatClass(impl: object): boolean {
-  try {
-    faiss.wrapObject(impl);
-    return true;
-  } catch {
-    return false;
-  }
+/** runFaiss with FAISS on one OpenMP thread (its threads spin on a busy 2-core machine: 20x slower). */
+export function runFaiss1(script: string, inputs: Record<string, ArrayBufferView>, outputs: string[]): Record<string, Buffer> {
+  return runFaiss(`faiss.omp_set_num_threads(1)\n${script}`, inputs, outputs);
 }
 
 export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

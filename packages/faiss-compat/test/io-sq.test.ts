@@ -9,8 +9,8 @@ import * as ix from '@metalfaiss/indexes';
 import * as io from '@metalfaiss/io';
 import { describe, expect, it } from 'vitest';
 import * as faiss from '../src/index';
-import { asF32, asI64, faissAvailable, runFaiss } from './faiss-oracle';
-import { clustered, d, expectSameResults, load, sameBytes, save } from './io-ivf-helpers';
+import { asF32, asI64, faissAvailable } from './faiss-oracle';
+import { clustered, d, expectSameResults, load, runFaiss1, sameBytes, save } from './io-ivf-helpers';
 
 const nb = 3000;
 const nq = 30;
@@ -95,7 +95,7 @@ for name, qtype, metric, rs, arg in cases:
 describe.skipIf(!faissAvailable())('IndexScalarQuantizer interop with FAISS 1.7.3', () => {
   it('FAISS files load with FAISS results, write back byte for byte, and reconstruct / remove as FAISS', () => {
     const names = CASES.map((c) => c[0]);
-    const out = runFaiss(faissWrites, { xb, xq, xb8, xq8 }, names.flatMap((n) => [n, `${n}_D`, `${n}_I`, `${n}_rec`, `${n}_nrm`, `${n}_rm`, `${n}_D2`, `${n}_I2`]));
+    const out = runFaiss1(faissWrites, { xb, xq, xb8, xq8 }, names.flatMap((n) => [n, `${n}_D`, `${n}_I`, `${n}_rec`, `${n}_nrm`, `${n}_rm`, `${n}_D2`, `${n}_I2`]));
     for (const [name, , metric, rangestat] of CASES) {
       const q = dataOf(name)[1];
       const bytes = new Uint8Array(out[name]);
@@ -132,7 +132,7 @@ for name in ${JSON.stringify(CASES.map((c) => c[0]))}:
     save(name + '_again', faiss.serialize_index(index))
 `;
     const names = CASES.map((c) => c[0]);
-    const out = runFaiss(script, inputs, names.flatMap((n) => [`${n}_D`, `${n}_I`, `${n}_again`]));
+    const out = runFaiss1(script, inputs, names.flatMap((n) => [`${n}_D`, `${n}_I`, `${n}_again`]));
     for (const name of names) {
       const r = ours[name];
       expectSameResults(r.distances, r.labels, asF32(out[`${name}_D`]), asI64(out[`${name}_I`]), k, 1e-4, `${name} (FAISS reads ours)`);

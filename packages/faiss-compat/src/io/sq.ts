@@ -1,13 +1,15 @@
 /**
- * io mappings for the scalar-quantizer family: IndexScalarQuantizer (IxSQ).
- * The ScalarQuantizer block (qtype, rangestat, rangestat_arg, d, code_size,
- * trained) maps to `ix.ScalarQuantizer` field for field; is_trained of the
- * index follows from the trained parameters, as in FAISS.
+ * io mappings for the scalar-quantizer family: IndexScalarQuantizer (IxSQ)
+ * and IndexIVFScalarQuantizer (IwSq; legacy IwSQ / IvSQ on read, which store
+ * no by_residual and imply true). The ScalarQuantizer block (qtype,
+ * rangestat, rangestat_arg, d, code_size, trained) maps to
+ * `ix.ScalarQuantizer` field for field; is_trained of an
+ * IndexScalarQuantizer follows from the trained parameters, as in FAISS.
  */
 import * as ix from '@metalfaiss/indexes';
 import type * as io from '@metalfaiss/io';
 import { MetalFaissError } from '@metalfaiss/metal-kernels';
-import { fromFile } from './ivf';
+import { fromFile, ivfPartsFromRecord, ivfRecordFields } from './ivf';
 import { checkMetric, headerOf, registerMapping } from './registry';
 
 /** The ScalarQuantizer block of a record, as a trained (or untrained) quantizer. */
@@ -60,5 +62,36 @@ registerMapping({
   toRecord(index) {
     const s = index as ix.IndexScalarQuantizer;
     return { fourcc: 'IxSQ', header: headerOf(s), sq: scalarQuantizerRecord(s.sq), codes: s.codes } satisfies io.IndexScalarQuantizerRecord;
+  },
+});
+
+registerMapping({
+  name: 'IndexIVFScalarQuantizer',
+  fourccs: ['IwSq', 'IwSQ', 'IvSQ'],
+  fromRecord(record, ctx) {
+    const r = record as io.IndexIVFScalarQuantizerRecord;
+    checkMetric(r.header, r.fourcc);
+    const parts = ivfPartsFromRecord(r, ctx, r.codeSize);
+    return fromFile(r.fourcc, () =>
+      ix.IndexIVFScalarQuantizer.fromParts({
+        ...parts,
+        qtype: r.sq.qtype as ix.QuantizerType,
+        byResidual: r.fourcc === 'IwSq' ? r.byResidual : true,
+        trained: r.sq.trained,
+        rangestat: r.sq.rangestat as ix.RangeStat,
+        rangestatArg: r.sq.rangestatArg,
+      }),
+    );
+  },
+  writes: (index) => index instanceof ix.IndexIVFScalarQuantizer,
+  toRecord(index, ctx) {
+    const s = index as ix.IndexIVFScalarQuantizer;
+    return {
+      fourcc: 'IwSq',
+      ...ivfRecordFields(s, ctx),
+      sq: scalarQuantizerRecord(s.sq),
+      codeSize: s.sq.codeSize,
+      byResidual: s.byResidual,
+    } satisfies io.IndexIVFScalarQuantizerRecord;
   },
 });
