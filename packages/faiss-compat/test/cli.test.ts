@@ -145,6 +145,28 @@ describe('metalfaiss build + search + info', () => {
     expect(readArrayFile(p('r.distances.fvecs'))).toMatchObject({ dtype: 'float32', n: nq, d: 2 });
   });
 
+  it('builds an IVF index (training with progress) and --nprobe trades speed for recall', async () => {
+    const b = await cli('build', '-f', 'IVF16,Flat', '-i', p('xb.npy'), '-o', p('ivf.faiss'));
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/built IndexIVFFlat \(--factory "IVF16,Flat", d = 24, metric l2\) with 3000 vectors/);
+    expect(b.stdout).toMatch(/timings: train [\d.]+ s, add [\d.]+ s, write/);
+    expect(b.stderr).toMatch(/train "IVF16,Flat" on 3000 vectors: done in/);
+    const info = JSON.parse((await cli('info', p('ivf.faiss'), '--json')).stdout);
+    expect(info.index).toMatchObject({ className: 'IndexIVFFlat', params: { d, ntotal: nb, nlist: 16 } });
+    expect(info.loadable).toMatchObject({ ok: true, className: 'IndexIVFFlat' });
+    const recall = async (nprobe: number): Promise<number> => {
+      const r = await cli('search', p('ivf.faiss'), p('xq.npy'), '-k', '10', '--nprobe', String(nprobe), '--gt', p('gt.npy'), '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j.params).toEqual({ nprobe });
+      return j.recall.recallAtK;
+    };
+    const r1 = await recall(1);
+    expect(r1).toBeLessThan(1);
+    expect(await recall(16)).toBe(1); // every list
+    expect(await recall(4)).toBeGreaterThanOrEqual(r1);
+  });
+
   it('computeRecall follows FAISS: recall@k, 1-recall@1 and 1-recall@k', () => {
     const gt = BigInt64Array.from([1n, 2n, 3n, 4n, 5n, 6n]); // 2 queries x 3
     const res = BigInt64Array.from([2n, 1n, 9n, 5n, -1n, -1n]); // 2 queries x 3
@@ -262,6 +284,19 @@ describe.runIf(faissAvailable())('with Python FAISS', () => {
     const index = new faiss.IndexFlatIP(d);
     index.add(xb);
     expect(readArrayFile(p('py-res.npy')).data).toEqual(index.search(xq, 10)[1]);
+
+    // an IVF file FAISS wrote searches here; FAISS searches the IVF file we wrote with our results
+    const ivfOurs = await cli('search', p('py-ivf.faiss'), p('xq.npy'), '-k', '5', '--nprobe', '8', '--out', p('py-ivf.npy'));
+    expect(ivfOurs.code, ivfOurs.stderr).toBe(0);
+    const fromFaiss = runFaiss(
+      `a = faiss.read_index(${JSON.stringify(p('py-ivf.faiss'))})\na.nprobe = 8\nxq = load('xq', 'float32').reshape(-1, ${d})\n_, I = a.search(xq, 5)\nsave('I', I.astype('int64'))\n` +
+        `b = faiss.read_index(${JSON.stringify(p('ivf.faiss'))})\nb.nprobe = 3\n_, J = b.search(xq, 5)\nsave('J', J.astype('int64'))`,
+      { xq },
+      ['I', 'J'],
+    );
+    expect(readArrayFile(p('py-ivf.npy')).data).toEqual(asI64(fromFaiss.I));
+    expect((await cli('search', p('ivf.faiss'), p('xq.npy'), '-k', '5', '--nprobe', '3', '--out', p('ivf3.npy'))).code).toBe(0);
+    expect(readArrayFile(p('ivf3.npy')).data).toEqual(asI64(fromFaiss.J));
 
     // FAISS's own search of our file equals ours
     const out = runFaiss(

@@ -114,7 +114,11 @@ export async function buildCommand(ctx: CommandContext): Promise<number> {
     const p = new Progress(ctx.stderr, `train "${factory}" on ${formatCount(x.n)} vectors`, null, { quiet });
     const s = performance.now();
     try {
-      await impl.train(x.data, { signal: ctx.signal });
+      // quantizer indexes report progress (k-means iterations, sub-quantizers); others ignore onProgress
+      const onProgress = (r: { step?: string; done?: number; total?: number }): void => {
+        if (typeof r?.done === 'number' && typeof r?.total === 'number' && r.total > 0) p.report(r.step ?? '', r.done, r.total);
+      };
+      await impl.train(x.data, { signal: ctx.signal, onProgress } as ix.AsyncOptions);
     } catch (e) {
       p.abandon('failed');
       throw e;

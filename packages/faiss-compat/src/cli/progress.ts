@@ -41,7 +41,8 @@ const BAR_WIDTH = 30;
 export class Progress {
   readonly #stream: OutStream;
   readonly #label: string;
-  readonly #total: number | null;
+  #total: number | null;
+  #step = '';
   readonly #unit: string;
   readonly #tty: boolean;
   readonly #quiet: boolean;
@@ -97,9 +98,26 @@ export class Progress {
       const quarter = Math.floor((4 * done) / this.#total);
       if (quarter > this.#lastQuarter && quarter > 0 && quarter < 4) {
         this.#lastQuarter = quarter;
-        this.#stream.write(`${this.#label}: ${quarter * 25}% (${formatCount(done)}/${formatCount(this.#total)}) ${formatSeconds(this.elapsed)}\n`);
+        this.#stream.write(`${this.#label}${this.#step ? ` (${this.#step})` : ''}: ${quarter * 25}% (${formatCount(done)}/${formatCount(this.#total)}) ${formatSeconds(this.elapsed)}\n`);
       }
     }
+  }
+
+  /**
+   * A progress report from the library (options.onProgress of train/add):
+   * the bar becomes determinate with the step's own total.
+   */
+  report(step: string, done: number, total: number): void {
+    if (this.#step !== step || this.#total !== total) {
+      this.#step = step;
+      this.#total = total;
+      this.#lastQuarter = -1;
+      if (this.#timer && this.#tty) {
+        clearInterval(this.#timer);
+        this.#timer = undefined;
+      }
+    }
+    this.update(done);
   }
 
   /** Ends the line with a summary ("done in ..." by default). */
@@ -121,14 +139,15 @@ export class Progress {
     this.#lastDraw = performance.now();
     const t = this.elapsed;
     let line: string;
+    const label = this.#step ? `${this.#label} (${this.#step})` : this.#label;
     if (this.#total === null) {
-      line = `${this.#label}: ${SPINNER[this.#spin++ % SPINNER.length]} ${formatSeconds(t)}`;
+      line = `${label}: ${SPINNER[this.#spin++ % SPINNER.length]} ${formatSeconds(t)}`;
     } else {
       const frac = this.#total > 0 ? Math.min(1, this.#done / this.#total) : 1;
       const filled = Math.round(frac * BAR_WIDTH);
       const rate = t > 0 ? this.#done / t : 0;
       line =
-        `${this.#label}: [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
+        `${label}: [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ` +
         `${formatCount(this.#done)}/${formatCount(this.#total)}${this.#unit ? ' ' + this.#unit : ''} ${formatSeconds(t)}` +
         (rate > 0 && this.#done < this.#total ? `, ${formatCount(rate)}/s` : '');
     }
