@@ -6,11 +6,12 @@
 import { ANN_SCENARIOS } from './ann';
 import { flatScenario } from './flat';
 import { kmeansScenario } from './kmeans';
+import { opqIvfpqScenario } from './opq-ivfpq';
 import { shardsReplicasScenario } from './shards-replicas';
 import { registerScenario } from './registry';
 import type { Scenario } from './types';
 
-export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, ...ANN_SCENARIOS, shardsReplicasScenario, kmeansScenario];
+export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, ...ANN_SCENARIOS, shardsReplicasScenario, opqIvfpqScenario, kmeansScenario];
 for (const s of BUILTIN_SCENARIOS) registerScenario(s);
 
 export { getScenario, listScenarios, registerScenario } from './registry';
