@@ -214,4 +214,29 @@ describe('ParameterSpace', () => {
     expect(ivf.impl.nprobe).toBe(3);
     expect(() => ps.set_index_parameter(idx, 'nprobe', 0)).toThrow(/>= 1/);
   });
+
+  it('sets efSearch on HNSW, quantizer_efSearch on an IVF with an HNSW quantizer, and refuses unsupported values', () => {
+    const ps = new faiss.ParameterSpace();
+    if (buildable('HNSW16')) {
+      const h = faiss.index_factory(d, 'IDMap,HNSW16');
+      ps.set_index_parameters(h, 'efSearch=77');
+      const inner = (h as unknown as { index: { impl: { hnsw: { efSearch: number } } } }).index;
+      expect(inner.impl.hnsw.efSearch).toBe(77);
+    }
+    if (buildable('IVF32_HNSW16,Flat')) {
+      const q = faiss.index_factory(d, 'IVF32_HNSW16,Flat');
+      ps.set_index_parameters(q, 'nprobe=5,quantizer_efSearch=40');
+      const ivf = q as unknown as { impl: { nprobe: number; quantizer: { hnsw: { efSearch: number } } } };
+      expect(ivf.impl.nprobe).toBe(5);
+      expect(ivf.impl.quantizer.hnsw.efSearch).toBe(40);
+      ps.set_index_parameter(q, 'efSearch', 41);
+      expect(ivf.impl.quantizer.hnsw.efSearch).toBe(41);
+    }
+    if (buildable('IVF32,PQ8')) {
+      const pq = faiss.index_factory(d, 'IVF32,PQ8');
+      ps.set_index_parameter(pq, 'ht', 0);
+      expect(() => ps.set_index_parameter(pq, 'ht', 12)).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+      expect(() => ps.set_index_parameter(pq, 'efSearch', 12)).toThrow(/unknown parameter efSearch/);
+    }
+  });
 });
