@@ -33,6 +33,29 @@ def fail(message):
     sys.exit(2)
 
 
+def load_u8(path, code_size):
+    import numpy as np
+
+    if not os.path.exists(path):
+        fail("expected raw uint8 file %s, received no such file" % path)
+    a = np.fromfile(path, dtype="u1")
+    if a.size % code_size != 0:
+        fail("expected a multiple of code_size=%d bytes in %s, received %d" % (code_size, path, a.size))
+    return np.ascontiguousarray(a.reshape(-1, code_size))
+
+
+def set_binary_param(index, params):
+    """Binary indexes have no ParameterSpace: "nprobe=8" / "efSearch=32" set the attribute."""
+    for part in params.split(","):
+        name, value = part.split("=")
+        if name == "nprobe":
+            index.nprobe = int(value)
+        elif name == "efSearch":
+            index.hnsw.efSearch = int(value)
+        else:
+            fail("expected nprobe=N or efSearch=N for a binary index, received %r" % part)
+
+
 def load_f32(path, d):
     import numpy as np
 
@@ -75,16 +98,25 @@ def main():
     out_dir = job["outDir"]
     tag = job.get("tag", "t%d" % threads)
 
-    xb = load_f32(os.path.join(data_dir, "xb.f32"), d)
-    xq_all = load_f32(os.path.join(data_dir, "xq.f32"), d)
+    binary = bool(job.get("binary", False))
+    if binary:
+        # d is in bits; the data are packed codes of d / 8 bytes (xb.u8, xq.u8, optionally xt.u8)
+        cs = d // 8
+        xb = load_u8(os.path.join(data_dir, "xb.u8"), cs)
+        xq_all = load_u8(os.path.join(data_dir, "xq.u8"), cs)
+        xt_path = os.path.join(data_dir, "xt.u8")
+        xt = load_u8(xt_path, cs) if os.path.exists(xt_path) and os.path.getsize(xt_path) > 0 else xb
+    else:
+        xb = load_f32(os.path.join(data_dir, "xb.f32"), d)
+        xq_all = load_f32(os.path.join(data_dir, "xq.f32"), d)
+        xt_path = os.path.join(data_dir, "xt.f32")
+        xt = load_f32(xt_path, d) if os.path.exists(xt_path) and os.path.getsize(xt_path) > 0 else xb
     if xq_all.shape[0] < nq:
-        fail("expected at least nq=%d queries in xq.f32, received %d" % (nq, xq_all.shape[0]))
+        fail("expected at least nq=%d queries, received %d" % (nq, xq_all.shape[0]))
     xq = np.ascontiguousarray(xq_all[:nq])
-    xt_path = os.path.join(data_dir, "xt.f32")
-    xt = load_f32(xt_path, d) if os.path.exists(xt_path) and os.path.getsize(xt_path) > 0 else xb
 
     try:
-        index = faiss.index_factory(d, factory, metric)
+        index = faiss.index_binary_factory(d, factory) if binary else faiss.index_factory(d, factory, metric)
     except Exception as e:  # faiss raises RuntimeError with its own message
         fail("FAISS cannot build index %r: %s" % (factory, e))
 
@@ -117,14 +149,20 @@ def main():
     index.add(xb)
     result["addSeconds"] = time.perf_counter() - t0
     if job.get("measureMemory", True):
-        result["memoryBytes"] = int(faiss.serialize_index(index).size)
-        result["memoryMethod"] = "serialized size (faiss.serialize_index)"
+        blob = faiss.serialize_index_binary(index) if binary else faiss.serialize_index(index)
+        result["memoryBytes"] = int(blob.size)
+        result["memoryMethod"] = "serialized size (faiss.serialize_index%s)" % ("_binary" if binary else "")
 
-    ps = faiss.ParameterSpace()
+    ps = None if binary else faiss.ParameterSpace()
     for si, params in enumerate(search_params):
         if params:
             try:
-                ps.set_index_parameters(index, params)
+                if binary:
+                    set_binary_param(index, params)
+                else:
+                    ps.set_index_parameters(index, params)
+            except SystemExit:
+                raise
             except Exception as e:
                 fail("FAISS cannot set parameters %r on %r: %s" % (params, factory, e))
         entry = {"params": params}

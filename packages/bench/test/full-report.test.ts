@@ -93,3 +93,28 @@ describe('runFullReport', () => {
     expect(readFileSync(join(out, 'README.md'), 'utf8')).toBe(readme);
   }, 240_000);
 });
+
+describe('binary scenario helpers', () => {
+  it('binarizes one bit per dimension above the mean, and measures tie-aware recall against exact Hamming distances', async () => {
+    const { binarize, hammingKthDistances, tieAwareRecall } = await import('../src/scenarios/binary');
+    const ds = syntheticDataset({ d: 16, nb: 300, nq: 5, nt: 0 });
+    const set = binarize(ds, 5);
+    expect([set.dBits, set.codeSize, set.xb.length, set.xq.length]).toEqual([16, 2, 600, 10]);
+    // bit j of vector i is set exactly when component j is above the mean of dimension j
+    const mean = Array.from({ length: 16 }, (_, j) => ds.xb.filter((_, t) => t % 16 === j).reduce((a, b) => a + b, 0) / 300);
+    for (let j = 0; j < 16; j++) expect(((set.xb[j >> 3] >> (j & 7)) & 1) === 1).toBe(ds.xb[j] > mean[j]);
+    const gt = hammingKthDistances(set, 3);
+    // an exhaustive answer, in any order among ties, has recall 1
+    const labels = new BigInt64Array(5 * 3);
+    for (let q = 0; q < 5; q++) {
+      const order = Array.from({ length: 300 }, (_, i) => i).sort((a, b) => {
+        const h = (i: number) => { let c = 0; for (let t = 0; t < 2; t++) { let v = set.xq[q * 2 + t] ^ set.xb[i * 2 + t]; while (v) { c += v & 1; v >>= 1; } } return c; };
+        return h(a) - h(b) || b - a; // ties in reverse index order: still correct
+      });
+      for (let j = 0; j < 3; j++) labels[q * 3 + j] = BigInt(order[j]);
+    }
+    expect(tieAwareRecall(labels, set, gt, 3)).toEqual({ recall: 1, r1: 1 });
+    labels.fill(-1n);
+    expect(tieAwareRecall(labels, set, gt, 3)).toEqual({ recall: 0, r1: 0 });
+  });
+});

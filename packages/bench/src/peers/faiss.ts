@@ -85,6 +85,13 @@ export interface FaissJob {
   singleQueries?: number;
   singleWarmup?: number;
   measureMemory?: boolean;
+  /**
+   * A binary index (faiss.index_binary_factory): d is in bits and the data are
+   * packed codes the caller wrote as xb.u8 / xq.u8 (/ xt.u8) into the session dir.
+   */
+  binary?: boolean;
+  /** the dimension in bits of a binary job (default: the session's d) */
+  dBits?: number;
 }
 
 interface RawSearch {
@@ -198,7 +205,7 @@ export class FaissSession {
       JSON.stringify({
         ...job,
         searchParams: job.searchParams ?? [''],
-        d: this.d,
+        d: job.binary && job.dBits !== undefined ? job.dBits : this.d,
         dataDir: this.dir,
         outDir: this.dir,
         threads,

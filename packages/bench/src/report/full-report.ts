@@ -35,12 +35,10 @@ export const REPORT_DATASETS: ReportDataset[] = [
 ];
 
 /** In report order. */
-export const REPORT_SCENARIOS = ['flat', 'ivf-flat', 'ivf-pq', 'sq', 'hnsw', 'opq'];
+export const REPORT_SCENARIOS = ['flat', 'ivf-flat', 'ivf-pq', 'sq', 'hnsw', 'binary', 'opq'];
 
 /** Scenarios the issue asks for that this report cannot run yet, and why. */
-export const MISSING_SCENARIOS: Record<string, string> = {
-  binary: 'the binary scenario (BFlat / BIVF / BHNSW on binarized vectors, Hamming ground truth) is not in the bench yet',
-};
+export const MISSING_SCENARIOS: Record<string, string> = {};
 
 export interface ReportEntry {
   dataset: string;
@@ -187,15 +185,23 @@ export function measuredLines(r: BenchReport): string[] {
     })
     .join('; ');
   return [
-    `Measured: ${s.nq} queries, k=${s.k}, all queries in one search call per setting, ${s.warmup} warm-up + best of ${s.reps} timed runs, wall clock; recall@${s.k} against exact float64 ground truth.`,
+    `Measured: ${s.nq} queries, k=${s.k}, all queries in one search call per setting, ${s.warmup} warm-up + best of ${s.reps} timed runs, wall clock; ${
+      (r.details as { recall?: string }).recall ?? `recall@${s.k} against exact float64 ground truth`
+    }.`,
     `${who}.`,
     `${machineLabel(p)}, load ${p.loadAverage.join('/')} at start, node ${p.node}, commit ${p.git.commit?.slice(0, 10) ?? '?'}${p.git.dirty ? ' (dirty)' : ''}, ${p.date.slice(0, 16).replace('T', ' ')} UTC.`,
   ];
 }
 
+/** A chart line: the implementation, plus the pipeline when a scenario has several ("faiss BHNSW32"). */
+function seriesOf(row: ResultRow): string {
+  const parts = row.params.split(' ');
+  return parts.length > 1 ? `${row.impl} ${parts[0]}` : row.impl;
+}
+
 function recallQpsSvg(r: BenchReport, title: string): string {
   const rows = plotRows(r);
-  const impls = [...new Set(rows.map((x) => x.impl))].sort(byImpl);
+  const impls = [...new Set(rows.map(seriesOf))].sort((a, b) => byImpl(a.split(' ')[0], b.split(' ')[0]) || a.localeCompare(b));
   const svg = lineChart({
     title,
     subtitle: `${r.dataset.description.split(':')[0]} (nb=${r.dataset.nb}, d=${r.dataset.d}); ${sweepName(rows) ? `point labels: ${sweepName(rows)}; ` : ''}upper right is better`,
@@ -204,7 +210,7 @@ function recallQpsSvg(r: BenchReport, title: string): string {
     yLog: true,
     series: impls.map((impl) => ({
       name: impl,
-      points: rows.filter((x) => x.impl === impl).map((x) => ({ x: x.recall!, y: x.qps!, label: sweepLabel(x.params) })),
+      points: rows.filter((x) => seriesOf(x) === impl).map((x) => ({ x: x.recall!, y: x.qps!, label: sweepLabel(x.params) })),
     })),
   });
   return withFootnote(svg, measuredLines(r));
@@ -212,7 +218,7 @@ function recallQpsSvg(r: BenchReport, title: string): string {
 
 function sweepName(rows: ResultRow[]): string | null {
   for (const r of rows) {
-    const m = /^(nprobe|efSearch)=/.exec(r.params);
+    const m = /(?:^| )(nprobe|efSearch)=/.exec(r.params);
     if (m) return m[1];
   }
   return null;
@@ -220,7 +226,7 @@ function sweepName(rows: ResultRow[]): string | null {
 
 /** "nprobe=16" -> "16" (the subtitle says which parameter). */
 function sweepLabel(params: string): string | undefined {
-  const m = /^(?:nprobe|efSearch)=(\d+)$/.exec(params);
+  const m = /(?:^| )(?:nprobe|efSearch)=(\d+)$/.exec(params);
   return m ? m[1] : undefined;
 }
 
@@ -364,8 +370,9 @@ export function renderReport(outDir: string, results: ReportResults): string[] {
       }
       md.push(`*How it was measured:* ${measuredLines(r).join(' ')}`, '');
       md.push(...scenarioTable(r), '');
-      for (const sk of r.skipped) md.push(`- not run: **${sk.impl}** — ${sk.reason}`);
-      for (const n of r.notes) md.push(`- note: ${n}`);
+      const flat = (t: string): string => t.replace(/\s*\n\s*/g, ' ').trim();
+      for (const sk of r.skipped) md.push(`- not run: **${sk.impl}** — ${flat(sk.reason)}`);
+      for (const n of r.notes) md.push(`- note: ${flat(n)}`);
       if (r.skipped.length || r.notes.length) md.push('');
     }
 

@@ -4,6 +4,7 @@
  * reference, so bundlers cannot drop it as an unused side-effect import).
  */
 import { ANN_SCENARIOS } from './ann';
+import { binaryScenario } from './binary';
 import { flatScenario } from './flat';
 import { kmeansScenario } from './kmeans';
 import { opqIvfpqScenario } from './opq-ivfpq';
@@ -11,7 +12,7 @@ import { shardsReplicasScenario } from './shards-replicas';
 import { registerScenario } from './registry';
 import type { Scenario } from './types';
 
-export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, ...ANN_SCENARIOS, shardsReplicasScenario, opqIvfpqScenario, kmeansScenario];
+export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, ...ANN_SCENARIOS, binaryScenario, shardsReplicasScenario, opqIvfpqScenario, kmeansScenario];
 for (const s of BUILTIN_SCENARIOS) registerScenario(s);
 
 export { getScenario, listScenarios, registerScenario } from './registry';
