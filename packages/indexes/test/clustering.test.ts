@@ -160,7 +160,7 @@ describe.skipIf(!faissOk)('Clustering against FAISS 1.7.3', () => {
     const f = faiss(clusteringScript(k, 'cp.niter = 12\ncp.nredo = 2\ncp.seed = 77\ncp.max_points_per_centroid = 60'), x, d);
     const clus = new Clustering(d, k, { niter: 12, nredo: 2, seed: 77, maxPointsPerCentroid: 60 });
     const warnings = await captureWarnings(() => clus.trainSync(x));
-    expect(warnings.filter((w) => w.startsWith('WARNING clustering'))).toEqual([]); // 4000 > 40 * 60: subsampled, no warning
+    expect(warnings).toEqual([]); // 4000 > 40 * 60: subsampled, no warning
     const fobj = f.json.obj as number[];
     expect(clus.obj.length).toBe(fobj.length);
     const last = fobj[fobj.length - 1];
@@ -194,8 +194,7 @@ describe.skipIf(!faissOk)('Clustering against FAISS 1.7.3', () => {
     expect(fsplit.some((v) => v > 0)).toBe(true);
     expect(clus.iterationStats.map((s) => s.nsplit)).toEqual(fsplit);
     const fobj = f.json.obj as number[];
-    // exact ties abound here (duplicates): measure the gap against the starting objective
-    for (let i = 0; i < 8; i++) expect(Math.abs(clus.obj[i] - fobj[i]) / fobj[0], `iteration ${i}`).toBeLessThan(0.01);
+    for (let i = 0; i < 8; i++) expect(Math.abs(clus.obj[i] - fobj[i]) / Math.max(1, fobj[i])).toBeLessThan(0.01);
   });
 });
 
@@ -295,15 +294,6 @@ describe('Clustering semantics', () => {
     b.trainSync(x, w);
     expect(Array.from(b.centroids)).toEqual(Array.from(a.centroids));
     expect(w.ntotal).toBe(12);
-    // long enough to converge: the direct path skips unmoved centroids, the generic one searches everything
-    const xs = blobs(3000, d, 20, 21);
-    const c = new Clustering(d, 20, { niter: 25 });
-    c.trainSync(xs);
-    const e = new Clustering(d, 20, { niter: 25 });
-    e.trainSync(xs, new Wrapped());
-    expect(c.obj).toEqual(e.obj);
-    expect(Array.from(c.centroids)).toEqual(Array.from(e.centroids));
-    expect(c.obj[24]).toBe(c.obj[23]); // converged: nothing moved at the end
   });
 
   it('input centroids: used as the start, kept fixed when frozen', () => {

@@ -20,9 +20,7 @@
  *
  * Assignment: when the index is an IndexFlat (the usual case: Kmeans, IVF
  * coarse quantizers) the `knn` kernel runs directly against the current
- * centroids (skipping, exactly, the work that centroids which did not move
- * cannot change: see assignDirect) and the index receives the final
- * centroids at the end; any other
+ * centroids and the index receives the final centroids at the end; any other
  * index is used as FAISS does (reset, train if needed, add centroids, search
  * with k = 1, every iteration). The centroid update is the native
  * `kmeansUpdate` kernel. In `train()` (async) every kernel call runs off the
@@ -216,8 +214,7 @@ interface Points {
 }
 
 type Request =
-  | { op: 'assign'; points: Points; distances: Float32Array; labels: BigInt64Array }
-  | { op: 'knn'; xq: Float32Array; nq: number; xb: Float32Array; nb: number; distances: Float32Array; labels: BigInt64Array }
+  | { op: 'assign'; points: Points; centroids: Float32Array; distances: Float32Array; labels: BigInt64Array }
   | { op: 'update'; points: Points; assign: BigInt64Array; centroids: Float32Array; counts: Float32Array }
   | { op: 'index'; centroids: Float32Array; train: boolean }
   | { op: 'yield' };
@@ -241,110 +238,6 @@ interface Job {
 interface Outcome {
   centroids: Float32Array;
   stats: ClusteringIterationStats[];
-}
-
-/** Lexicographic (distance, index) order of the assignment: smaller distance (L2) / larger similarity (IP) first. */
-function better(l2: boolean, da: number, ia: bigint, db: number, ib: bigint): boolean {
-  if (da === db) return ia < ib;
-  return l2 ? da < db : da > db;
-}
-
-/**
- * The nearest centroid of every point with the knn kernel (k = 1). From the
- * second iteration on, centroids that did not move (bitwise equal to the
- * last assignment's) are skipped where that is exact: a point whose own
- * centroid did not move can only be taken by a centroid that moved, so all
- * points are searched against the moved centroids, and only the points whose
- * centroid moved are also searched against the unmoved ones. The result is
- * the argmin over all centroids (ties to the lower index), as a full search.
- */
-function* assignDirect(
-  job: Job,
-  points: Points,
-  centroids: Float32Array,
-  dis: Float32Array,
-  assign: BigInt64Array,
-  previous: Float32Array | null,
-): Generator<Request, void, void> {
-  const { d, k } = job;
-  const n = points.n;
-  const full = (): Request => ({ op: 'knn', xq: points.x, nq: n, xb: centroids, nb: k, distances: dis, labels: assign });
-  if (!previous) {
-    yield full();
-    return;
-  }
-  const moved = new Uint8Array(k);
-  let nmoved = 0;
-  for (let c = 0; c < k; c++) {
-    const o = c * d;
-    for (let j = 0; j < d; j++) {
-      if (centroids[o + j] !== previous[o + j] && !(Number.isNaN(centroids[o + j]) && Number.isNaN(previous[o + j]))) {
-        moved[c] = 1;
-        nmoved++;
-        break;
-      }
-    }
-  }
-  if (nmoved === 0) return; // nothing moved: the assignment and distances stand
-  if (nmoved > 0.85 * k) {
-    yield full();
-    return;
-  }
-  const l2 = job.metric === MetricType.L2;
-  const gather = (want: number, count: number): { xb: Float32Array; ids: Int32Array } => {
-    const xb = new Float32Array(count * d);
-    const ids = new Int32Array(count);
-    let t = 0;
-    for (let c = 0; c < k; c++) {
-      if (moved[c] !== want) continue;
-      xb.set(centroids.subarray(c * d, (c + 1) * d), t * d);
-      ids[t++] = c;
-    }
-    return { xb, ids };
-  };
-  // every point against the moved centroids
-  const m = gather(1, nmoved);
-  const dm = new Float32Array(n);
-  const im = new BigInt64Array(n);
-  yield { op: 'knn', xq: points.x, nq: n, xb: m.xb, nb: nmoved, distances: dm, labels: im };
-  // the points whose centroid moved, also against the unmoved ones
-  const rows: number[] = [];
-  for (let i = 0; i < n; i++) if (moved[Number(assign[i])]) rows.push(i);
-  let du: Float32Array | null = null;
-  let iu: BigInt64Array | null = null;
-  let u: { xb: Float32Array; ids: Int32Array } | null = null;
-  if (rows.length > 0 && nmoved < k) {
-    const xa = new Float32Array(rows.length * d);
-    rows.forEach((i, t) => xa.set(points.x.subarray(i * d, (i + 1) * d), t * d));
-    u = gather(0, k - nmoved);
-    du = new Float32Array(rows.length);
-    iu = new BigInt64Array(rows.length);
-    yield { op: 'knn', xq: xa, nq: rows.length, xb: u.xb, nb: k - nmoved, distances: du, labels: iu };
-  }
-  // merge: previous (unmoved own centroid) or unmoved search (moved own centroid), against the moved search
-  let r = 0;
-  for (let i = 0; i < n; i++) {
-    const cm = BigInt(m.ids[Number(im[i])]);
-    if (moved[Number(assign[i])]) {
-      if (u && du && iu) {
-        const cu = BigInt(u.ids[Number(iu[r])]);
-        if (better(l2, dm[i], cm, du[r], cu)) {
-          dis[i] = dm[i];
-          assign[i] = cm;
-        } else {
-          dis[i] = du[r];
-          assign[i] = cu;
-        }
-      } else {
-        dis[i] = dm[i];
-        assign[i] = cm;
-      }
-      r++;
-    } else if (better(l2, dm[i], cm, dis[i], assign[i])) {
-      dis[i] = dm[i];
-      assign[i] = cm;
-    }
-  }
 }
 
 function* runClustering(job: Job): Generator<Request, Outcome, void> {
@@ -398,8 +291,6 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
   const updated = new Float32Array(k * d);
   const counts = new Float32Array(k);
   const hist = new Float64Array(k);
-  /** the centroids of the last assignment (direct path) */
-  const previous = new Float32Array(job.direct ? k * d : 0);
   const kFrozen = cp.frozenCentroids ? nInput : 0;
   let stats: ClusteringIterationStats[] = [];
   let best: Outcome | null = null;
@@ -420,9 +311,7 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
     let obj = 0;
     for (let it = 0; it < cp.niter; it++) {
       const ts = performance.now();
-      if (job.direct) yield* assignDirect(job, points, centroids, dis, assign, it === 0 ? null : previous);
-      else yield { op: 'assign', points, distances: dis, labels: assign };
-      if (job.direct) previous.set(centroids);
+      yield { op: 'assign', points, centroids, distances: dis, labels: assign };
       tSearch += performance.now() - ts;
 
       obj = 0;
@@ -606,12 +495,14 @@ export class Clustering implements ClusteringParameters {
     let r = gen.next();
     while (!r.done) {
       const q = r.value;
-      if (q.op === 'knn') {
-        knn({ xq: q.xq, xb: q.xb, nq: q.nq, nb: q.nb, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
-      } else if (q.op === 'assign') {
-        const res = idx.searchSync(q.points.x, 1);
-        q.distances.set(res.distances);
-        q.labels.set(res.labels);
+      if (q.op === 'assign') {
+        if (job.direct) {
+          knn({ xq: q.points.x, xb: q.centroids, nq: q.points.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
+        } else {
+          const res = idx.searchSync(q.points.x, 1);
+          q.distances.set(res.distances);
+          q.labels.set(res.labels);
+        }
       } else if (q.op === 'update') {
         kmeansUpdate({ x: q.points.x, n: q.points.n, d: job.d, k: job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
       } else if (q.op === 'index') {
@@ -645,12 +536,14 @@ export class Clustering implements ClusteringParameters {
     let r = gen.next();
     while (!r.done) {
       const q = r.value;
-      if (q.op === 'knn') {
-        await knnAsync({ xq: q.xq, xb: q.xb, nq: q.nq, nb: q.nb, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
-      } else if (q.op === 'assign') {
-        const res = await idx.search(q.points.x, 1);
-        q.distances.set(res.distances);
-        q.labels.set(res.labels);
+      if (q.op === 'assign') {
+        if (job.direct) {
+          await knnAsync({ xq: q.points.x, xb: q.centroids, nq: q.points.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
+        } else {
+          const res = await idx.search(q.points.x, 1);
+          q.distances.set(res.distances);
+          q.labels.set(res.labels);
+        }
       } else if (q.op === 'update') {
         await kmeansUpdateAsync({ x: q.points.x, n: q.points.n, d: job.d, k: job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
       } else if (q.op === 'index') {
