@@ -167,6 +167,31 @@ describe('metalfaiss build + search + info', () => {
     expect(await recall(4)).toBeGreaterThanOrEqual(r1);
   });
 
+  it('binary indexes: BFlat and BHNSW from uint8 codes, searched by Hamming distance; float input is refused', async () => {
+    const n = 500;
+    const codes = Uint8Array.from({ length: n * 16 }, (_, i) => (Math.imul(i + 1, 2654435761) >>> 24) & 255);
+    writeFileSync(p('bxb.npy'), encodeNpy(codes, [n, 16]));
+    writeFileSync(p('bxq.npy'), encodeNpy(codes.slice(0, 10 * 16), [10, 16]));
+    const b = await cli('build', '-f', 'BFlat', '-i', p('bxb.npy'), '-o', p('bflat.faiss'));
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toMatch(/built IndexBinaryFlat \(--factory "BFlat", d = 128 bits, Hamming\) with 500 vectors/);
+    expect((await cli('info', p('bflat.faiss'))).stdout).toMatch(/IBxF IndexBinaryFlat d=128 ntotal=500/);
+    const s = await cli('search', p('bflat.faiss'), p('bxq.npy'), '-k', '3', '--out', p('bres.json'));
+    expect(s.code, s.stderr).toBe(0);
+    const res = JSON.parse(readFileSync(p('bres.json'), 'utf8'));
+    expect(res.labels.map((row: number[]) => row[0])).toEqual(Array.from({ length: 10 }, (_, i) => i)); // each code finds itself
+    expect(res.distances.map((row: number[]) => row[0])).toEqual(new Array(10).fill(0));
+    const h = await cli('build', '-f', 'BHNSW16', '-i', p('bxb.npy'), '--ids', p('ids500.npy'), '-o', p('bhnsw.faiss'));
+    expectOneLineError(h, /existing file for --ids/);
+    writeFileSync(p('ids500.npy'), encodeNpy(BigInt64Array.from({ length: n }, (_, i) => BigInt(i) * 10n), [n]));
+    const h2 = await cli('build', '-f', 'BHNSW16', '-i', p('bxb.npy'), '--ids', p('ids500.npy'), '-o', p('bhnsw.faiss'));
+    expect(h2.code, h2.stderr).toBe(0);
+    expect(h2.stderr).toMatch(/wrapped in an IndexBinaryIDMap/);
+    const s2 = JSON.parse((await cli('search', p('bhnsw.faiss'), p('bxq.npy'), '-k', '1', '--ef', '64', '--json')).stdout);
+    expect(s2).toMatchObject({ className: 'IndexBinaryIDMap', params: { efSearch: 64 } });
+    expectOneLineError(await cli('build', '-f', 'BFlat', '-i', p('xb.npy'), '-o', p('x.faiss')), /expected uint8 codes \(d \/ 8 bytes per vector\) for --input of the binary index "BFlat", received float32/);
+  });
+
   it('computeRecall follows FAISS: recall@k, 1-recall@1 and 1-recall@k', () => {
     const gt = BigInt64Array.from([1n, 2n, 3n, 4n, 5n, 6n]); // 2 queries x 3
     const res = BigInt64Array.from([2n, 1n, 9n, 5n, -1n, -1n]); // 2 queries x 3

@@ -14,8 +14,8 @@ import { mappingContext } from '../io/registry';
 import type { CommandContext } from './context';
 import { intOption, requireOption, stringOption } from './context';
 import { CliError, usageError } from './errors';
-import { readIds, readVectors, type Vectors } from './formats';
-import { makeIndex, parseMetricOption } from './make-index';
+import { readArrayFile, readIds, readVectors } from './formats';
+import { isBinaryFactory, makeBinaryIndex, makeIndex, parseMetricOption } from './make-index';
 import { Progress, formatBytes, formatCount, formatSeconds } from './progress';
 
 export interface BuildSummary {
@@ -41,6 +41,18 @@ export interface BuildSummary {
 export function storesIds(impl: ix.Index): boolean {
   return impl.addWithIdsSync !== ix.Index.prototype.addWithIdsSync;
 }
+
+/** Rows read from a file: n vectors of d dimensions, `width` values each (d floats, or d / 8 bytes for binary). */
+interface Rows {
+  n: number;
+  d: number;
+  width: number;
+  data: Float32Array | Uint8Array;
+  describe: string;
+}
+
+/** What build needs of an index object (float or binary). */
+type BuildTarget = Pick<ix.Index, 'isTrained' | 'ntotal' | 'train' | 'add' | 'addWithIds' | 'addWithIdsSync' | 'memoryBytes'>;
 
 function checkAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new CliError('ABORTED', 'interrupted: nothing was written', undefined);
@@ -84,12 +96,25 @@ export async function buildCommand(ctx: CommandContext): Promise<number> {
   if (!dirOk) throw new CliError('INVALID_ARGUMENT', `expected an existing directory for --out ${JSON.stringify(out)}, received ${JSON.stringify(outDir)} (no such directory)`, 'create the directory first');
 
   const t0 = performance.now();
-  const xb = readVectors(input, { role: '--input', dim });
+  const binary = isBinaryFactory(factory);
+  // the rows to add: float vectors (d values each) or packed binary codes (d / 8 bytes each)
+  const readRows = (path: string, role: string): Rows => {
+    if (!binary) {
+      const v = readVectors(path, { role, dim });
+      return { n: v.n, d: v.d, width: v.d, data: v.data, describe: `${v.file.format}, ${v.file.dtype}${v.conversion ? `; ${v.conversion}` : ''}` };
+    }
+    const f = readArrayFile(path, { role, dim });
+    if (f.dtype !== 'uint8') {
+      throw new CliError('INVALID_ARGUMENT', `expected uint8 codes (d / 8 bytes per vector) for ${role} of the binary index "${factory}", received ${f.dtype} data in ${JSON.stringify(path)}`, 'pass packed bits as .bvecs, .u8bin, uint8 .npy or raw .u8');
+    }
+    return { n: f.n, d: f.d * 8, width: f.d, data: f.data as Uint8Array, describe: `${f.format}, ${f.d}-byte codes = ${f.d * 8} bits` };
+  };
+  const xb = readRows(input, '--input');
   if (xb.n === 0) throw new CliError('INVALID_ARGUMENT', `expected at least one vector in --input ${JSON.stringify(input)}, received none`, 'pass a non-empty file');
-  log(`input: ${xb.n} x ${xb.d} from ${input} (${xb.file.format}, ${xb.file.dtype}${xb.conversion ? `; ${xb.conversion}` : ''})`);
-  let xt: Vectors | null = null;
+  log(`input: ${xb.n} x ${binary ? `${xb.d} bits` : xb.d} from ${input} (${xb.describe})`);
+  let xt: Rows | null = null;
   if (trainPath !== undefined) {
-    xt = readVectors(trainPath, { role: '--train', dim });
+    xt = readRows(trainPath, '--train');
     if (xt.d !== xb.d) {
       throw new CliError('DIMENSION_MISMATCH', `expected --train vectors of d = ${xb.d} (the --input's dimension), received d = ${xt.d} in ${JSON.stringify(trainPath)}`, 'train on vectors of the same dataset as --input');
     }
@@ -97,13 +122,22 @@ export async function buildCommand(ctx: CommandContext): Promise<number> {
   }
   const ids = idsPath !== undefined ? readIds(idsPath, xb.n) : null;
 
-  let index: Index = makeIndex(xb.d, factory, metric);
-  if (ids && !storesIds(index.impl)) {
-    const inner = index;
-    index = new IndexIDMap(inner);
-    notes.push(`"${factory}" does not store ids, so it was wrapped in an IndexIDMap (as the factory string "IDMap,${factory}" would)`);
+  let impl: BuildTarget;
+  if (binary) {
+    impl = makeBinaryIndex(xb.d, factory);
+    if (ids && impl.addWithIdsSync === ix.IndexBinary.prototype.addWithIdsSync) {
+      impl = new ix.IndexBinaryIDMap(impl as unknown as ix.IndexBinary) as unknown as BuildTarget;
+      notes.push(`"${factory}" does not store ids, so it was wrapped in an IndexBinaryIDMap (as "IDMap,${factory}" would)`);
+    }
+  } else {
+    let index: Index = makeIndex(xb.d, factory, metric);
+    if (ids && !storesIds(index.impl)) {
+      const inner = index;
+      index = new IndexIDMap(inner);
+      notes.push(`"${factory}" does not store ids, so it was wrapped in an IndexIDMap (as the factory string "IDMap,${factory}" would)`);
+    }
+    impl = index.impl as unknown as BuildTarget;
   }
-  const impl = index.impl;
   for (const n of notes) log(`note: ${n}`);
 
   // ---- train
@@ -118,7 +152,7 @@ export async function buildCommand(ctx: CommandContext): Promise<number> {
       const onProgress = (r: { step?: string; done?: number; total?: number }): void => {
         if (typeof r?.done === 'number' && typeof r?.total === 'number' && r.total > 0) p.report(r.step ?? '', r.done, r.total);
       };
-      await impl.train(x.data, { signal: ctx.signal, onProgress } as ix.AsyncOptions);
+      await impl.train(x.data as Float32Array, { signal: ctx.signal, onProgress } as ix.AsyncOptions);
     } catch (e) {
       p.abandon('failed');
       throw e;
@@ -131,7 +165,7 @@ export async function buildCommand(ctx: CommandContext): Promise<number> {
   }
 
   // ---- add, in batches
-  const d = xb.d;
+  const d = xb.width;
   const batch = batchRows ?? Math.max(1024, Math.min(65536, Math.ceil(xb.n / 20)));
   const p = new Progress(ctx.stderr, `add to "${factory}"`, xb.n, { quiet, unit: 'vectors' });
   const s = performance.now();
@@ -139,7 +173,7 @@ export async function buildCommand(ctx: CommandContext): Promise<number> {
     for (let i0 = 0; i0 < xb.n; i0 += batch) {
       checkAborted(ctx.signal);
       const i1 = Math.min(xb.n, i0 + batch);
-      const chunk = xb.data.subarray(i0 * d, i1 * d);
+      const chunk = xb.data.subarray(i0 * d, i1 * d) as Float32Array;
       if (ids) await impl.addWithIds(chunk, ids.subarray(i0, i1), { signal: ctx.signal });
       else await impl.add(chunk, { signal: ctx.signal });
       p.update(i1);
@@ -155,15 +189,16 @@ export async function buildCommand(ctx: CommandContext): Promise<number> {
   checkAborted(ctx.signal);
   const w = performance.now();
   // (write_index's two steps: the record also names the FAISS class that was built)
-  const record = mappingContext.toRecord(impl) as io.IndexRecord;
-  io.writeIndexToFile(record, out);
+  const record = mappingContext.toRecord(impl as object);
+  if (binary) io.writeIndexBinaryToFile(record as io.BinaryIndexRecord, out);
+  else io.writeIndexToFile(record as io.IndexRecord, out);
   const writeSeconds = (performance.now() - w) / 1000;
   const fileBytes = statSync(out).size;
   const totalSeconds = (performance.now() - t0) / 1000;
   const summary: BuildSummary = {
     factory,
     className: io.CLASS_NAMES[record.fourcc] ?? record.fourcc,
-    d,
+    d: xb.d,
     ntotal: impl.ntotal,
     metric: metric === 1 ? 'l2' : 'ip',
     input,
@@ -183,7 +218,7 @@ export async function buildCommand(ctx: CommandContext): Promise<number> {
   }
   ctx.stdout.write(
     [
-      `built ${summary.className} (--factory ${JSON.stringify(factory)}, d = ${d}, metric ${summary.metric}) with ${summary.ntotal} vectors -> ${out} (${formatBytes(fileBytes)})`,
+      `built ${summary.className} (--factory ${JSON.stringify(factory)}, d = ${xb.d}${binary ? ' bits, Hamming' : `, metric ${summary.metric}`}) with ${summary.ntotal} vectors -> ${out} (${formatBytes(fileBytes)})`,
       `timings: train ${trainSeconds > 0 ? formatSeconds(trainSeconds) : '- (not needed)'}, add ${formatSeconds(addSeconds)}, write ${formatSeconds(writeSeconds)}, total ${formatSeconds(totalSeconds)} (including reading the inputs)`,
       ...(summary.memoryBytes !== null ? [`memory: ${formatBytes(summary.memoryBytes)} held by the index`] : []),
     ].join('\n') + '\n',

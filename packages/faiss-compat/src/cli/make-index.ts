@@ -52,3 +52,28 @@ export function makeIndex(d: number, description: string, metric: number): Index
   }
   throw new CliError('INVALID_ARGUMENT', `cannot parse --factory ${JSON.stringify(description)}`, FACTORY_HINT);
 }
+
+/** FAISS's binary factory strings: BFlat, BIVF{n}[_HNSW{M}], BHNSW{M}, optionally after IDMap/IDMap2. */
+export function isBinaryFactory(description: string): boolean {
+  return /^(IDMap2?,)?B(Flat|IVF|HNSW)/.test(description.replace(/\s+/g, ''));
+}
+
+/** `faiss.index_binary_factory(d, description)`'s index object (d in bits). */
+export function makeBinaryIndex(d: number, description: string): BinaryBuildTarget {
+  const f = (compat as unknown as Record<string, unknown>).index_binary_factory;
+  if (typeof f !== 'function') {
+    throw new CliError('UNSUPPORTED', `cannot build --factory ${JSON.stringify(description)}: faiss.index_binary_factory is not in this build of @metalfaiss/faiss-compat`);
+  }
+  try {
+    return (f as (d: number, s: string) => { impl: BinaryBuildTarget })(d, description).impl;
+  } catch (e) {
+    if (MetalFaissError.isInstance(e) && !(e instanceof CliError)) {
+      throw new CliError(e.code, `cannot build --factory ${JSON.stringify(description)} for d = ${d} bits: ${e.message}`, e.code === 'UNSUPPORTED' ? 'choose an index type metalfaiss implements (see docs/compat/FAISS-API-Checklist.md)' : 'binary factory strings: "BFlat", "BIVF1024", "BHNSW32"', { cause: e });
+    }
+    throw e;
+  }
+}
+
+// structurally what build needs of a binary index object
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type BinaryBuildTarget = any;
