@@ -194,7 +194,8 @@ describe.skipIf(!faissOk)('Clustering against FAISS 1.7.3', () => {
     expect(fsplit.some((v) => v > 0)).toBe(true);
     expect(clus.iterationStats.map((s) => s.nsplit)).toEqual(fsplit);
     const fobj = f.json.obj as number[];
-    for (let i = 0; i < 8; i++) expect(Math.abs(clus.obj[i] - fobj[i]) / Math.max(1, fobj[i])).toBeLessThan(0.01);
+    // exact ties abound here (duplicates): measure the gap against the starting objective
+    for (let i = 0; i < 8; i++) expect(Math.abs(clus.obj[i] - fobj[i]) / fobj[0], `iteration ${i}`).toBeLessThan(0.01);
   });
 });
 
@@ -294,6 +295,14 @@ describe('Clustering semantics', () => {
     b.trainSync(x, w);
     expect(Array.from(b.centroids)).toEqual(Array.from(a.centroids));
     expect(w.ntotal).toBe(12);
+    // through convergence too
+    const xs = blobs(3000, d, 20, 21);
+    const c = new Clustering(d, 20, { niter: 25 });
+    c.trainSync(xs);
+    const e = new Clustering(d, 20, { niter: 25 });
+    e.trainSync(xs, new Wrapped());
+    expect(c.obj).toEqual(e.obj);
+    expect(Array.from(c.centroids)).toEqual(Array.from(e.centroids));
   });
 
   it('input centroids: used as the start, kept fixed when frozen', () => {
