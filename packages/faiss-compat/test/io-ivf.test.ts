@@ -243,4 +243,27 @@ for name, other in [('l2', 17), ('ip', 9), ('hs', 30)]:
     expect(asF32(out.ip_rec)).toEqual(ip.reconstruct(1234));
     expect(asF32(out.hs_rec)).toEqual(hs.reconstruct(bigIds[2222]));
   });
+
+  it('legacy IvFL / IvFl files load as FAISS loads them', () => {
+    const index = ours(16, 'l2');
+    index.addSync(xb);
+    index.nprobe = 3;
+    const rec = io.readIndex(save(index)) as io.IndexIVFFlatRecord;
+    const files: Record<string, Uint8Array> = { IvFL: io.writeIndex({ ...rec, fourcc: 'IvFL' }), IvFl: io.writeIndex({ ...rec, fourcc: 'IvFl' }) };
+    const script = `
+xq = load('xq', 'float32').reshape(-1, 32)
+for name in ['IvFL', 'IvFl']:
+    index = faiss.deserialize_index(load(name + '_file', 'uint8'))
+    save(name + '_again', faiss.serialize_index(index))
+    Dv, Iv = index.search(xq, ${k}); save(name + '_D', Dv); save(name + '_I', Iv)
+`;
+    const out = runFaiss1(script, { xq, IvFL_file: files.IvFL, IvFl_file: files.IvFl }, ['IvFL', 'IvFl'].flatMap((n) => [`${n}_again`, `${n}_D`, `${n}_I`]));
+    for (const name of ['IvFL', 'IvFl']) {
+      const back = load<ix.IndexIVFFlat>(files[name]);
+      expect(back.nprobe, name).toBe(3);
+      expect(sameBytes(save(back), new Uint8Array(out[`${name}_again`])), name).toBe(true);
+      const r = back.searchSync(xq, k);
+      expectSameResults(r.distances, r.labels, asF32(out[`${name}_D`]), asI64(out[`${name}_I`]), k, 1e-5, name);
+    }
+  });
 });

@@ -239,4 +239,29 @@ for name in ['IxPQ', 'IxPo', 'IvPQ']:
       expectSameResults(r.distances, r.labels, asF32(out[`${name}_D`]), asI64(out[`${name}_I`]), k, TOL, name);
     }
   });
+
+  it('IVFPQ / IVFSQ nested in FAISS factory composites (PCA, IDMap2) load and write back byte for byte', () => {
+    const script = `
+xb = load('xb', 'float32').reshape(-1, 32); xq = load('xq', 'float32').reshape(-1, 32)
+for name, spec in [('pca', 'PCA16,IVF16,PQ8np'), ('idm', 'IDMap2,IVF16,SQ8')]:
+    index = faiss.index_factory(32, spec); index.train(xb)
+    if name == 'idm': index.add_with_ids(xb, np.arange(3000, dtype='int64') * 11 + 5)
+    else: index.add(xb)
+    faiss.extract_index_ivf(index).nprobe = 4
+    save(name, faiss.serialize_index(index))
+    Dv, Iv = index.search(xq, ${k}); save(name + '_D', Dv); save(name + '_I', Iv)
+`;
+    const out = runFaiss1(script, { xb, xq }, ['pca', 'pca_D', 'pca_I', 'idm', 'idm_D', 'idm_I']);
+    for (const name of ['pca', 'idm']) {
+      const bytes = new Uint8Array(out[name]);
+      const index = faiss.deserialize_index(bytes);
+      expect(index, name).toBeInstanceOf(name === 'pca' ? faiss.IndexPreTransform : faiss.IndexIDMap2);
+      const ivf = faiss.extract_index_ivf(index) as faiss.IndexIVF;
+      expect(ivf, name).toBeInstanceOf(name === 'pca' ? faiss.IndexIVFPQ : faiss.IndexIVFScalarQuantizer);
+      expect(ivf.nprobe).toBe(4);
+      const [D, I] = index.search(xq, k);
+      expectSameResults(D, I, asF32(out[`${name}_D`]), asI64(out[`${name}_I`]), k, TOL, name);
+      expect(sameBytes(faiss.serialize_index(index), bytes), name).toBe(true);
+    }
+  });
 });
