@@ -124,7 +124,7 @@ export class IndexRefine<Base extends Index = Index, Refine extends Index = Inde
     const kBase = this.#kBase(k, params);
     checkResultSize(q.rows, kBase);
     const base = this.baseIndex.searchSync(q.data, kBase, this.#baseParams(params));
-    return this.#rerank(q.data, q.rows, k, kBase, base.labels);
+    return this.#rerank(q.data, q.rows, k, kBase, base.labels, this.refineVectors(), this.ntotal);
   }
 
   async search(xq: VectorsInput, k: number, params?: SearchParametersRefine): Promise<SearchResult> {
@@ -132,8 +132,12 @@ export class IndexRefine<Base extends Index = Index, Refine extends Index = Inde
     const q = asMatrix(xq, this.d, { name: 'xq' });
     const kBase = this.#kBase(k, params);
     checkResultSize(q.rows, kBase);
+    // the refine vectors as they are now: the base search below sees the index as it was when it
+    // started, so the rerank must too (an add, removal or reset may run meanwhile)
+    const vec = this.refineVectors();
+    const ntotal = this.ntotal;
     const base = await this.baseIndex.search(q.data, kBase, this.#baseParams(params));
-    return this.#rerank(q.data, q.rows, k, kBase, base.labels);
+    return this.#rerank(q.data, q.rows, k, kBase, base.labels, vec, ntotal);
   }
 
   /** The refine index's vector for label i (reconstruct by default; IndexFlat reads its storage). */
@@ -144,11 +148,9 @@ export class IndexRefine<Base extends Index = Index, Refine extends Index = Inde
     return (i) => this.refineIndex.reconstruct(i);
   }
 
-  #rerank(xq: Float32Array, nq: number, k: number, kBase: number, baseLabels: BigInt64Array): SearchResult {
+  #rerank(xq: Float32Array, nq: number, k: number, kBase: number, baseLabels: BigInt64Array, vec: (i: number) => Float32Array, ntotal: number): SearchResult {
     const d = this.d;
     const l2 = this.metricType === METRIC_L2;
-    const vec = this.refineVectors();
-    const ntotal = this.ntotal;
     const distances = new Float32Array(nq * k);
     const labels = new BigInt64Array(nq * k);
     const candD = new Float64Array(kBase);
