@@ -91,9 +91,11 @@ describe('cancelling with an AbortSignal', () => {
   it('aborting a long PQ training leaves the index untrained', async () => {
     const pq = new IndexPQ(64, 16, 8);
     const ac = new AbortController();
-    const call = pq.train(randomVectors(60_000, 64, 72), { signal: ac.signal });
-    setTimeout(() => ac.abort(), 50);
+    let reports = 0;
+    // abort at the first progress report: the training has started, and has 16 sub-quantizers to go
+    const call = pq.train(randomVectors(60_000, 64, 72), { signal: ac.signal, onProgress: () => reports++ === 0 && ac.abort() });
     await expect(call).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(reports).toBeGreaterThan(0);
     expect(pq.isTrained).toBe(false);
   });
 
