@@ -6,6 +6,9 @@
 
 #include <cmath>
 #include <cstring>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 #include <functional>
 #include <memory>
 #include <string>
@@ -366,6 +369,11 @@ HnswStorage parse_storage(Args& a, Napi::Value v, int64_t ntotal) {
           } else {
             a.fail("expected a Uint8Array or Int8Array for storage.compact");
           }
+          Napi::Value nv = o.Get("compactNorms"), sv = o.Get("compactSums");
+          if (!nv.IsUndefined() && !nv.IsNull()) {
+            s.compact_norms = a.i32(nv, "storage.compactNorms", ntotal, false);
+            s.compact_sums = a.i32(sv, "storage.compactSums", ntotal, false);
+          }
         }
       }
       break;
@@ -540,9 +548,47 @@ Napi::Value HnswAddAsync(const Napi::CallbackInfo& info) {
       [c](Napi::Env env) { return entry_to_js(env, c->g); }, a.keep);
 }
 
+// ------------------------------------------------------------- large buffers
+
+// An ArrayBuffer of `bytes` zeroed bytes in its own 2 MiB-aligned mapping,
+// advised for transparent huge pages (Linux): the graph walks read such
+// buffers at random, and huge pages spare them most TLB misses. Freed
+// (unmapped) when the ArrayBuffer is collected.
+Napi::Value AllocLarge(const Napi::CallbackInfo& info) {
+  Args a{info, "allocLargeBuffer", {}};
+  const int64_t bytes = a.integer(a.arg(0), "bytes", 0, int64_t(1) << 46);
+#if defined(__linux__)
+  constexpr size_t kHuge = size_t(2) << 20;
+  const size_t want = static_cast<size_t>(bytes);
+  const size_t map_len = ((want + kHuge - 1) / kHuge) * kHuge + kHuge;
+  void* base = mmap(nullptr, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (base == MAP_FAILED) a.fail("could not map " + std::to_string(bytes) + " bytes", true);
+  const uintptr_t b = reinterpret_cast<uintptr_t>(base);
+  const uintptr_t aligned = (b + kHuge - 1) & ~(uintptr_t(kHuge) - 1);
+  madvise(reinterpret_cast<void*>(aligned), map_len - (aligned - b), MADV_HUGEPAGE);
+  struct Mapping {
+    void* base;
+    size_t len;
+  };
+  auto* m = new Mapping{base, map_len};
+  Napi::MemoryManagement::AdjustExternalMemory(info.Env(), static_cast<int64_t>(map_len));
+  return Napi::ArrayBuffer::New(
+      info.Env(), reinterpret_cast<void*>(aligned), want,
+      [](Napi::Env env, void*, Mapping* mp) {
+        munmap(mp->base, mp->len);
+        Napi::MemoryManagement::AdjustExternalMemory(env, -static_cast<int64_t>(mp->len));
+        delete mp;
+      },
+      m);
+#else
+  return Napi::ArrayBuffer::New(info.Env(), static_cast<size_t>(bytes));
+#endif
+}
+
 }  // namespace
 
 void register_hnsw_hamming_bindings(Napi::Env env, Napi::Object exports) {
+  exports.Set("allocLargeBuffer", Napi::Function::New(env, AllocLarge, "allocLargeBuffer"));
   exports.Set("hammingKnn", Napi::Function::New(env, HammingKnn, "hammingKnn"));
   exports.Set("hammingKnnAsync", Napi::Function::New(env, HammingKnnAsync, "hammingKnnAsync"));
   exports.Set("hammingRangeSearch", Napi::Function::New(env, HammingRange, "hammingRangeSearch"));

@@ -23,10 +23,20 @@
 namespace mk {
 namespace {
 
+bool cpu_has_vnni() {
+#if defined(__x86_64__) || defined(_M_X64)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512vnni");
+#else
+  return false;
+#endif
+}
+
 const HnswIsa* hnsw_isa() {
   const std::string level = current_isa()->name;
 #if defined(__x86_64__) || defined(_M_X64)
-  if (level == "avx512") return hnsw_isa_avx512();
+  static const bool vnni = cpu_has_vnni();
+  if (level == "avx512") return vnni ? hnsw_isa_avx512vnni() : hnsw_isa_avx512();
   if (level == "avx2") return hnsw_isa_avx2();
 #endif
   return hnsw_isa_generic();
@@ -257,6 +267,8 @@ struct Dis {
   // stored node i to stored node j (symmetric in i, j)
   virtual float symmetric(int64_t i, int64_t j) = 0;
   virtual void prefetch(int64_t) {}
+  // starts loading the first `lines` cache lines of node i's vector
+  virtual void prefetch_lines(int64_t i, size_t lines) { prefetch(i); }
   // whether query distances equal symmetric ones (edge distances may be cached)
   virtual bool exact_symmetric() const { return false; }
 };
@@ -271,42 +283,112 @@ inline void prefetch_bytes(const void* p, size_t bytes) {
   if (bytes > 64) __builtin_prefetch(c + 64, 0, 3);
 }
 
-// Flat storage: float vectors, or their exact uint8 / int8 copy (same values).
+// Flat storage: float vectors, or their exact uint8 / int8 copy (same
+// values). With the copy's norms and sums, a query whose values are all
+// integers of the copy's type is compared in exact integer arithmetic:
+// ||q - x||^2 = ||q||^2 + ||x||^2 - 2 q.x, with q.x from byte dot products
+// (VNNI where available). Those distances are the exact values (rounded once
+// to float); other queries take the float kernels.
 template <bool kL2>
 struct FlatDis final : Dis {
+  const HnswIsa* isa;
   const char* yb;  // the vectors distances read (float or compact)
   int64_t d;
   int64_t row_bytes;
+  int et;
   float (*qdis)(const float*, const void*, int64_t);
   void (*qdis4)(const float*, const void* const*, int64_t, float*);
   float (*sdis)(const void*, const void*, int64_t);
   const float* q = nullptr;
+  // integer mode
+  const int32_t* norms = nullptr;
+  const int32_t* sums = nullptr;
+  bool int_query = false;
+  std::vector<uint8_t> qb;
+  int64_t qnorm = 0, qsum = 0;
 
-  FlatDis(const HnswIsa* isa, const HnswStorage& s) : d(s.d) {
-    const int et = s.xb_compact ? s.compact_type : kElemF32;
+  FlatDis(const HnswIsa* i, const HnswStorage& s) : isa(i), d(s.d) {
+    et = s.xb_compact ? s.compact_type : kElemF32;
     yb = s.xb_compact ? static_cast<const char*>(s.xb_compact) : reinterpret_cast<const char*>(s.xb);
     row_bytes = d * (et == kElemF32 ? 4 : 1);
     qdis = isa->dis[kL2][et];
     qdis4 = isa->dis4[kL2][et];
     sdis = isa->sym[kL2][et];
+    if (et != kElemF32 && s.compact_norms && s.compact_sums && d <= (int64_t(1) << 15)) {
+      norms = s.compact_norms;
+      sums = s.compact_sums;
+      qb.resize(static_cast<size_t>(d));
+    }
   }
-  void set_query(const void* qp) override { q = static_cast<const float*>(qp); }
+  // x^T y for stored rows, exact; a = the first operand's bytes
+  inline int64_t dot_of(const uint8_t* a, int64_t a_sum, const uint8_t* y, int64_t y_row) const {
+    if (et == kElemU8) return isa->idot(a, y, d, 0, 0x80) + 128 * a_sum;  // a . (y - 128) + 128 sum(a)
+    return isa->idot(a, y, d, 0x80, 0) - 128 * static_cast<int64_t>(sums[y_row]);  // (a + 128) . y - 128 sum(y)
+  }
+  inline float finish(int64_t dot, int64_t an, int64_t row) const {
+    if (kL2) return static_cast<float>(an + norms[row] - 2 * dot);
+    return -static_cast<float>(dot);
+  }
+  void set_query(const void* qp) override {
+    q = static_cast<const float*>(qp);
+    int_query = false;
+    if (!norms) return;
+    const float lo = et == kElemU8 ? 0.0f : -128.0f;
+    const float hi = et == kElemU8 ? 255.0f : 127.0f;
+    int64_t sn = 0, ss = 0;
+    for (int64_t j = 0; j < d; j++) {
+      const float v = q[j];
+      if (!(v >= lo && v <= hi) || v != static_cast<float>(static_cast<int>(v))) return;
+      const int iv = static_cast<int>(v);
+      qb[j] = static_cast<uint8_t>(iv);
+      sn += iv * iv;
+      ss += iv;
+    }
+    qnorm = sn;
+    qsum = ss;
+    int_query = true;
+  }
   float operator()(int64_t i) override {
+    if (int_query) return finish(dot_of(qb.data(), qsum, reinterpret_cast<const uint8_t*>(yb + i * row_bytes), i), qnorm, i);
     const float s = qdis(q, yb + i * row_bytes, d);
     return kL2 ? s : -s;
   }
   void four(const int32_t* ids, float* out) override {
+    if (int_query) {
+      const uint8_t* y[4] = {reinterpret_cast<const uint8_t*>(yb + ids[0] * row_bytes), reinterpret_cast<const uint8_t*>(yb + ids[1] * row_bytes),
+                             reinterpret_cast<const uint8_t*>(yb + ids[2] * row_bytes), reinterpret_cast<const uint8_t*>(yb + ids[3] * row_bytes)};
+      int64_t dots[4];
+      if (et == kElemU8) {
+        isa->idot4(qb.data(), y, d, 0, 0x80, dots);
+        for (int t = 0; t < 4; t++) out[t] = finish(dots[t] + 128 * qsum, qnorm, ids[t]);
+      } else {
+        isa->idot4(qb.data(), y, d, 0x80, 0, dots);
+        for (int t = 0; t < 4; t++) out[t] = finish(dots[t] - 128 * static_cast<int64_t>(sums[ids[t]]), qnorm, ids[t]);
+      }
+      return;
+    }
     const void* y[4] = {yb + ids[0] * row_bytes, yb + ids[1] * row_bytes, yb + ids[2] * row_bytes, yb + ids[3] * row_bytes};
     qdis4(q, y, d, out);
     if (!kL2)
       for (int t = 0; t < 4; t++) out[t] = -out[t];
   }
   float symmetric(int64_t i, int64_t j) override {
+    if (norms) {
+      const uint8_t* a = reinterpret_cast<const uint8_t*>(yb + i * row_bytes);
+      return finish(dot_of(a, sums[i], reinterpret_cast<const uint8_t*>(yb + j * row_bytes), j), norms[i], j);
+    }
     const float s = sdis(yb + i * row_bytes, yb + j * row_bytes, d);
     return kL2 ? s : -s;
   }
   void prefetch(int64_t i) override { prefetch_bytes(yb + i * row_bytes, static_cast<size_t>(row_bytes)); }
-  bool exact_symmetric() const override { return true; }
+  void prefetch_lines(int64_t i, size_t lines) override {
+    const char* c = yb + i * row_bytes;
+    const size_t lim = static_cast<size_t>(row_bytes) < lines * 64 ? static_cast<size_t>(row_bytes) : lines * 64;
+    for (size_t o = 0; o < lim; o += 64) __builtin_prefetch(c + o, 0, 3);
+  }
+  // exact when both sides take the same arithmetic: the float kernels
+  // (symmetric in their operands), or integers throughout
+  bool exact_symmetric() const override { return norms ? int_query : true; }
 };
 
 struct BinaryDis final : Dis {
@@ -515,6 +597,7 @@ void gather_unvisited(const View& v, int64_t node, int level, VisitedTable& vt, 
     if (skip(id)) continue;
     if (mark) vt.set(id);
     b.ids[b.n++] = id;
+    __builtin_prefetch(v.g.offsets + id, 0, 3);  // for prefetch_list, if it becomes a candidate
   }
   const int n = b.n;
   constexpr int ahead = 8;  // vectors prefetched ahead of the one computed
@@ -541,6 +624,12 @@ void greedy_update_nearest(const View& v, Dis& dis, VisitedTable& vt, int level,
     if (nearest == prev) return;
   }
 }
+
+// The ids half of gather_unvisited: collects (and marks) the unvisited
+// neighbours of a node and starts loading their vectors; compute_batch
+// computes the distances later, once other queries have run meanwhile.
+void gather_ids(const View& v, int64_t node, VisitedTable& vt, Dis& dis, Batch& b, size_t pf_lines);
+void compute_batch(Dis& dis, Batch& b);
 
 // ------------------------------------------------------------------ search
 
@@ -692,6 +781,149 @@ void finish_distances(const HnswStorage& s, int64_t n, float* D, const int64_t* 
   }
 }
 
+void gather_ids(const View& v, int64_t node, VisitedTable& vt, Dis& dis, Batch& b, size_t pf_lines) {
+  int64_t begin, end;
+  v.range(node, 0, &begin, &end);
+  b.n = 0;
+  const int32_t* nb = v.g.neighbors;
+  for (int64_t j = begin; j < end && b.n < 1024; j++) {
+    const int32_t id = load_slot(nb + j);
+    if (id < 0) break;
+    if (id >= v.g.ntotal) corrupt("neighbour id out of range");
+    if (vt.get(id)) continue;
+    vt.set(id);
+    b.ids[b.n++] = id;
+    __builtin_prefetch(v.g.offsets + id, 0, 3);
+  }
+  for (int t = 0; t < b.n; t++) dis.prefetch_lines(b.ids[t], pf_lines);
+}
+
+void compute_batch(Dis& dis, Batch& b) {
+  const int n = b.n;
+  int t = 0;
+  for (; t + 4 <= n; t += 4) dis.four(b.ids + t, b.dis + t);
+  for (; t < n; t++) b.dis[t] = dis(b.ids[t]);
+}
+
+// One query of an interleaved group: its own distance computer, visited
+// table, candidate queue and pending neighbour batch.
+struct Lane {
+  std::unique_ptr<Dis> dis;
+  VisitedTable vt;
+  MinimaxHeap cand;
+  Batch batch;
+  int64_t q = -1;
+  float* D = nullptr;
+  int64_t* I = nullptr;
+  int nres = 0;
+  int nstep = 0;
+  bool pending = false;
+};
+
+thread_local std::vector<std::unique_ptr<Lane>> tls_lanes;
+
+constexpr int kLanes = 4;          // queries in flight per thread
+constexpr size_t kLaneLines = 4;   // cache lines prefetched per gathered vector
+
+// FAISS's bounded-queue level-0 search (search_from_candidates with a k-NN
+// result heap) for queries [q0, q1), kLanes of them interleaved: each step of
+// a query computes the distances of the neighbours it gathered at its
+// previous step (their loads started then, while the other queries ran) and
+// gathers the next candidate's neighbours. Every query takes exactly the
+// steps it would take alone.
+void search_interleaved(const View& v, const HnswStorage& s, const void* xq, int64_t q0, int64_t q1,
+                        const HnswSearchParams& p, float* distances, int64_t* labels) {
+  auto& lanes = tls_lanes;
+  if (static_cast<int>(lanes.size()) < kLanes) {
+    lanes.clear();
+    for (int i = 0; i < kLanes; i++) lanes.emplace_back(new Lane());
+  }
+  const int64_t k = p.k;
+  const int ef = std::max<int>(p.ef_search, static_cast<int>(std::min<int64_t>(k, 1 << 30)));
+  const uint8_t* filter = p.filter;
+  int64_t next = q0;
+
+  auto add = [&](Lane& L, float d, int64_t id) {
+    if (filter && !filter[id]) return;
+    if (L.nres < k) {
+      maxheap_push<int64_t>(++L.nres, L.D, L.I, d, id);
+    } else if (d < L.D[0]) {
+      maxheap_replace_top<int64_t>(L.nres, L.D, L.I, d, id);
+    }
+  };
+  auto start = [&](Lane& L) -> bool {
+    while (next < q1) {
+      const int64_t q = next++;
+      L.q = q;
+      L.D = distances + q * k;
+      L.I = labels + q * k;
+      for (int64_t i = 0; i < k; i++) {
+        L.D[i] = FLT_MAX;
+        L.I[i] = -1;
+      }
+      L.nres = 0;
+      L.dis->set_query(row_of(s, xq, q));
+      int32_t nearest;
+      float d_nearest;
+      if (!descend(v, *L.dis, L.vt, &nearest, &d_nearest, L.batch)) {
+        maxheap_reorder(static_cast<size_t>(k), L.D, L.I);
+        continue;
+      }
+      L.cand.reset(ef);
+      L.cand.push(nearest, d_nearest);
+      add(L, d_nearest, nearest);
+      L.vt.set(nearest);
+      L.nstep = 0;
+      L.pending = false;
+      return true;
+    }
+    L.q = -1;
+    return false;
+  };
+  // one step; false when the query is complete
+  auto step = [&](Lane& L) -> bool {
+    if (L.pending) {
+      compute_batch(*L.dis, L.batch);
+      for (int t = 0; t < L.batch.n; t++) {
+        const int32_t v1 = L.batch.ids[t];
+        const float d = L.batch.dis[t];
+        add(L, d, v1);
+        if (L.cand.k < L.cand.n || d < L.cand.dis[0]) v.prefetch_list(v1, 0);
+        L.cand.push(v1, d);
+      }
+      L.pending = false;
+      L.nstep++;
+      if (!p.check_relative_distance && L.nstep > p.ef_search) return false;
+    }
+    if (L.cand.size() <= 0) return false;
+    float d0 = 0;
+    const int v0 = L.cand.pop_min(&d0);
+    if (p.check_relative_distance && L.cand.count_below(d0) >= p.ef_search) return false;
+    gather_ids(v, v0, L.vt, *L.dis, L.batch, kLaneLines);
+    L.pending = true;
+    return true;
+  };
+
+  int active = 0;
+  for (int i = 0; i < kLanes; i++) {
+    Lane& L = *lanes[i];
+    L.dis = make_dis(s, nullptr);
+    L.vt.prepare(v.g.ntotal);
+    if (start(L)) active++;
+  }
+  while (active > 0) {
+    for (int i = 0; i < kLanes; i++) {
+      Lane& L = *lanes[i];
+      if (L.q < 0) continue;
+      if (!step(L)) {
+        L.vt.advance();
+        maxheap_reorder(static_cast<size_t>(k), L.D, L.I);
+        if (!start(L)) active--;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void hnsw_search(const HnswGraph& g, const HnswStorage& s, const void* xq, int64_t nq, const HnswSearchParams& p,
@@ -699,13 +931,22 @@ void hnsw_search(const HnswGraph& g, const HnswStorage& s, const void* xq, int64
   if (nq == 0) return;
   const View v(g);
   const int slots = planned_slots(nq);
-  parallel_for(nq, slots, [&](int64_t q, int) {
-    ThreadScratch& ts = tls_scratch;
-    ts.vt.prepare(g.ntotal);
-    std::unique_ptr<Dis> dis = make_dis(s, nullptr);
-    dis->set_query(row_of(s, xq, q));
-    search_one(v, *dis, ts.vt, ts.sc, p, distances + q * p.k, labels + q * p.k);
-  });
+  if (p.bounded_queue) {
+    // blocks of queries, each searched with kLanes queries in flight
+    const int64_t block = std::max<int64_t>(kLanes, std::min<int64_t>(64, nq / (4 * slots)));
+    const int64_t nblocks = (nq + block - 1) / block;
+    parallel_for(nblocks, slots, [&](int64_t b, int) {
+      search_interleaved(v, s, xq, b * block, std::min(nq, (b + 1) * block), p, distances, labels);
+    });
+  } else {
+    parallel_for(nq, slots, [&](int64_t q, int) {
+      ThreadScratch& ts = tls_scratch;
+      ts.vt.prepare(g.ntotal);
+      std::unique_ptr<Dis> dis = make_dis(s, nullptr);
+      dis->set_query(row_of(s, xq, q));
+      search_one(v, *dis, ts.vt, ts.sc, p, distances + q * p.k, labels + q * p.k);
+    });
+  }
   finish_distances(s, nq * p.k, distances, labels);
 }
 

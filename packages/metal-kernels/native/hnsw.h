@@ -63,6 +63,11 @@ struct HnswStorage {
   // kElemI8 of isa/hnsw-isa.h), read instead of xb by every distance
   const void* xb_compact;
   int compact_type;
+  // optional, with xb_compact: per vector the exact sum of squares and sum
+  // of its values; together they enable exact integer distances for
+  // integer-valued queries (d <= 2^15)
+  const int32_t* compact_norms;
+  const int32_t* compact_sums;
   const uint8_t* codes;  // binary / pq / sq: ntotal * code_size bytes
   int64_t code_size;
   // PQ (8 bits per sub-quantizer): centroids [m][256][d / m]

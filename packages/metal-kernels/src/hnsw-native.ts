@@ -39,6 +39,7 @@ interface GraphAddon {
   hnswRangeSearchAsync(g: GraphArg, s: StorageArg, xq: Float32Array | Uint8Array, nq: number, p: Walk, radius: number): Promise<RangeSearchOutput>;
   hnswAdd(g: GraphArg, s: StorageArg, x: Float32Array | Uint8Array, n0: number, order: Int32Array, efc: number): HnswAddResult;
   hnswAddAsync(g: GraphArg, s: StorageArg, x: Float32Array | Uint8Array, n0: number, order: Int32Array, efc: number): Promise<HnswAddResult>;
+  allocLargeBuffer(bytes: number): ArrayBuffer;
 }
 
 function nativeError(kernel: string, error: unknown): MetalFaissError {
@@ -164,6 +165,19 @@ export function createNativeGraphKernels(addon: GraphAddon): GraphKernels {
 
 let nativeGraph: GraphKernels | null | undefined;
 let warned = false;
+
+/**
+ * A zeroed ArrayBuffer for a large array read at random by the graph kernels:
+ * from the addon, 2 MiB-aligned and advised for transparent huge pages (fewer
+ * TLB misses); a plain ArrayBuffer without the addon or below 4 MiB.
+ */
+export function allocLargeArrayBuffer(bytes: number): ArrayBuffer {
+  if (bytes >= 4 << 20 && nativeGraphKernels()) {
+    const addon = loadAddon().addon as unknown as Partial<GraphAddon>;
+    if (typeof addon.allocLargeBuffer === 'function') return addon.allocLargeBuffer(bytes);
+  }
+  return new ArrayBuffer(bytes);
+}
 
 /** The native graph kernels, or null when the addon is missing or lacks them. */
 export function nativeGraphKernels(): GraphKernels | null {

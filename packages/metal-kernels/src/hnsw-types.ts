@@ -60,6 +60,16 @@ export interface HnswStorageArrays {
    * bit-identical to reading xb. The caller guarantees the values are equal.
    */
   compact?: Uint8Array | Int8Array;
+  /**
+   * flat, optional with compact (both or neither): per vector, the exact sum
+   * of squares and the sum of its values (ntotal entries each; d <= 32768).
+   * Then queries whose values are all integers of the compact type are
+   * compared in exact integer arithmetic (byte dot products, AVX-512 VNNI
+   * where the CPU has it): their distances are the exact values rounded once
+   * to float32. Other queries use the float kernels.
+   */
+  compactNorms?: Int32Array;
+  compactSums?: Int32Array;
   /** binary / PQ / SQ: ntotal * codeSize bytes (at least) */
   codes?: Uint8Array;
   /** PQ: sub-quantizers (8 bits each); d % pqM == 0 */

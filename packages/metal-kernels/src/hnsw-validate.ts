@@ -202,6 +202,13 @@ export function validateStorage(storage: HnswStorageArrays, ntotal: number): voi
     if (c !== undefined && c !== null) {
       if (!(c instanceof Uint8Array || c instanceof Int8Array)) throw invalidArgument('storage.compact', 'a Uint8Array or Int8Array', c);
       if (c.length < ntotal * d) throw invalidArgument('storage.compact', `at least ${ntotal * d} elements (ntotal * d)`, c, 'DIMENSION_MISMATCH');
+      const hasNorms = storage.compactNorms !== undefined && storage.compactNorms !== null;
+      const hasSums = storage.compactSums !== undefined && storage.compactSums !== null;
+      if (hasNorms !== hasSums) throw new MetalFaissError('INVALID_ARGUMENT', 'expected both storage.compactNorms and storage.compactSums, or neither');
+      if (hasNorms) {
+        checkInt32('storage.compactNorms', storage.compactNorms, ntotal, false);
+        checkInt32('storage.compactSums', storage.compactSums, ntotal, false);
+      }
     }
     return;
   }

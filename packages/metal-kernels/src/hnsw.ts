@@ -15,7 +15,7 @@ import { nativeGraphKernels, referenceGraphKernels } from './hnsw-native';
 import { activeBackend } from './index';
 
 export * from './hnsw-types';
-export { referenceGraphKernels } from './hnsw-native';
+export { referenceGraphKernels, allocLargeArrayBuffer } from './hnsw-native';
 export { validateGraph as validateHnswGraph, validateStorage as validateHnswStorage } from './hnsw-validate';
 
 /** The graph / Hamming kernels of the active backend (native when it loads). */

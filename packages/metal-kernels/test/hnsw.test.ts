@@ -133,18 +133,26 @@ describe.skipIf(!native)('hnsw kernels: native (1 thread) = reference', () => {
     ['uint8', (x: Float32Array) => Uint8Array.from(x)],
     ['int8', (x: Float32Array) => Int8Array.from(x)],
   ] as const) {
-    it(`a compact ${name} copy of the vectors gives bit-identical graphs and results (every level, both metrics)`, () => {
+    it(`a compact ${name} copy (float and exact integer paths) gives the same graphs and results (every level, both metrics)`, () => {
       setNumThreads(1);
       const n = 600;
       const d = 37; // tails on every level
       const r = rng(5);
       const x = new Float32Array(n * d).map(() => Math.floor(r() * 40) - (name === 'int8' ? 20 : 0));
       const q = new Float32Array(10 * d).map(() => r() * 40 - 20);
+      const qi = new Float32Array(10 * d).map(() => Math.floor(r() * 40) - (name === 'int8' ? 20 : 0));
+      const norms = new Int32Array(n);
+      const sums = new Int32Array(n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) {
+        norms[i] += x[i * d + j] ** 2;
+        sums[i] += x[i * d + j];
+      }
       for (const level of levels) {
         addon!.setSimd(level);
-        for (const metric of [1, 0] as const) {
+        for (const [metric, exact] of [[1, false], [0, false], [1, true], [0, true]] as const) {
           const plain: HnswStorageArrays = { kind: HNSW_STORAGE_FLAT, metric, d, xb: x };
-          const compact: HnswStorageArrays = { ...plain, compact: make(x) };
+          // exact: the integer path (integer queries against the byte copy), whose sums are exact here
+          const compact: HnswStorageArrays = exact ? { ...plain, compact: make(x), compactNorms: norms, compactSums: sums } : { ...plain, compact: make(x) };
           const { graph, order } = prepareGraph(n, 6, 12, true);
           const g1 = cloneGraph(graph);
           const g2 = cloneGraph(graph);
@@ -153,17 +161,49 @@ describe.skipIf(!native)('hnsw kernels: native (1 thread) = reference', () => {
           expect(r2).toEqual(r1);
           expect(g2.neighbors).toEqual(g1.neighbors);
           expect(g2.edgeDistances).toEqual(g1.edgeDistances);
-          const out = (s: HnswStorageArrays) => {
+          const out = (s: HnswStorageArrays, xq: Float32Array) => {
             const D = new Float32Array(10 * 5);
             const L = new BigInt64Array(10 * 5);
-            hnswSearch({ graph: { ...g1, ...r1 }, storage: s, xq: q, nq: 10, k: 5, efSearch: 20, distances: D, labels: L });
+            hnswSearch({ graph: { ...g1, ...r1 }, storage: s, xq, nq: 10, k: 5, efSearch: 20, distances: D, labels: L });
             return { D, L };
           };
-          expect(out(compact)).toEqual(out(plain));
+          expect(out(compact, q)).toEqual(out(plain, q));
+          expect(out(compact, qi)).toEqual(out(plain, qi));
         }
       }
     });
   }
+
+  it('the integer path gives the exact distances where float sums round (uint8 data, d = 784)', () => {
+    setNumThreads(1);
+    const d = 784;
+    const n = 300;
+    const r = rng(8);
+    const x = new Float32Array(n * d).map(() => Math.floor(r() * 256));
+    const norms = new Int32Array(n);
+    const sums = new Int32Array(n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) {
+      norms[i] += x[i * d + j] ** 2;
+      sums[i] += x[i * d + j];
+    }
+    const storage: HnswStorageArrays = { kind: HNSW_STORAGE_FLAT, metric: 1, d, xb: x, compact: Uint8Array.from(x), compactNorms: norms, compactSums: sums };
+    const { graph, order } = prepareGraph(n, 8, 3, true);
+    const res = hnswAdd({ graph, storage, x, n0: 0, order, efConstruction: 40 });
+    const q = x.subarray(0, 5 * d);
+    for (const level of levels) {
+      addon!.setSimd(level);
+      const D = new Float32Array(5 * 10);
+      const L = new BigInt64Array(5 * 10);
+      hnswSearch({ graph: { ...graph, ...res }, storage, xq: q, nq: 5, k: 10, efSearch: 64, distances: D, labels: L });
+      for (let t = 0; t < 50; t++) {
+        const i = Math.floor(t / 10);
+        const j = Number(L[t]);
+        let s = 0;
+        for (let c = 0; c < d; c++) s += (q[i * d + c] - x[j * d + c]) ** 2;
+        expect(D[t]).toBe(Math.fround(s));
+      }
+    }
+  });
 
   it('inner-product flat storage: same graph, similarities back positive', () => {
     addon!.setSimd(levels[0]);

@@ -5,14 +5,16 @@
  */
 import { ANN_SCENARIOS } from './ann';
 import { binaryScenario } from './binary';
+import { binaryFlatScenario } from './binary-flat';
 import { flatScenario } from './flat';
+import { hnswTargetsScenario } from './hnsw-targets';
 import { kmeansScenario } from './kmeans';
 import { opqIvfpqScenario } from './opq-ivfpq';
 import { shardsReplicasScenario } from './shards-replicas';
 import { registerScenario } from './registry';
 import type { Scenario } from './types';
 
-export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, ...ANN_SCENARIOS, binaryScenario, shardsReplicasScenario, opqIvfpqScenario, kmeansScenario];
+export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, ...ANN_SCENARIOS, binaryScenario, shardsReplicasScenario, opqIvfpqScenario, kmeansScenario, hnswTargetsScenario, binaryFlatScenario];
 for (const s of BUILTIN_SCENARIOS) registerScenario(s);
 
 export { getScenario, listScenarios, registerScenario } from './registry';

@@ -4,3 +4,5 @@ export { IndexBinaryFlat } from './index-binary-flat';
 export { IndexBinaryHNSW, BinaryStore } from './index-binary-hnsw';
 export type { IndexBinaryHNSWParts } from './index-binary-hnsw';
 export { IndexBinaryIDMap, IndexBinaryIDMap2 } from './idmap';
+export { IndexBinaryIVF, binaryToReal, realToBinary } from './index-binary-ivf';
+export type { SearchParametersBinaryIVF, IndexBinaryIVFParts } from './index-binary-ivf';

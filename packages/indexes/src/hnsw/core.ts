@@ -6,6 +6,7 @@
  */
 import {
   MetalFaissError,
+  allocLargeArrayBuffer,
   describeValue,
   hnswAdd,
   hnswAddAsync,
@@ -40,14 +41,30 @@ export interface HnswStore {
   readonly ntotal: number;
   /** the storage as the kernels take it, as of now */
   arrays(): HnswStorageArrays;
-  /** encodes n rows (n * d floats, or codes for binary) into a stage */
-  stage(x: Float32Array | Uint8Array, n: number): StorageStage;
+  /**
+   * Encodes n rows (n * d floats, or codes for binary) into a stage;
+   * `encoded` gives their codes when already computed (async adds encode off
+   * the event loop first).
+   */
+  stage(x: Float32Array | Uint8Array, n: number, encoded?: Uint8Array): StorageStage;
   reset(): void;
   memoryBytes(): number;
 }
 
+type TypedCtor<T> = { new (b: ArrayBuffer): T; BYTES_PER_ELEMENT: number };
+
+/** A zeroed typed array of n elements; large ones in huge-page-friendly memory (see allocLargeArrayBuffer). */
+export function largeArray<T>(C: TypedCtor<T>, n: number): T {
+  return new C(allocLargeArrayBuffer(n * C.BYTES_PER_ELEMENT));
+}
+
 /** Grows a typed array to hold `need` elements, keeping the first `keep`. */
-export function ensureCapacity<T extends Float32Array | Uint8Array>(buf: T, need: number, keep: number, make: (n: number) => T): T {
+export function ensureCapacity<T extends Float32Array | Uint8Array | Int8Array | Int32Array>(
+  buf: T,
+  need: number,
+  keep: number,
+  make: (n: number) => T,
+): T {
   if (buf.length >= need) return buf;
   const cap = Math.max(need, Math.min(Math.ceil(buf.length * 1.5), need + (1 << 26)));
   let next: T;
@@ -56,7 +73,7 @@ export function ensureCapacity<T extends Float32Array | Uint8Array>(buf: T, need
   } catch (cause) {
     throw new MetalFaissError('INVALID_ARGUMENT', `expected room for ${need} storage elements, could not allocate ${cap}`, { cause });
   }
-  next.set(buf.subarray(0, keep));
+  (next as Uint8Array).set((buf as Uint8Array).subarray(0, keep));
   return next;
 }
 

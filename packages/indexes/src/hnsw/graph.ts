@@ -18,6 +18,7 @@
  */
 import { MetalFaissError, describeValue, type HnswGraphArrays } from '@metalfaiss/metal-kernels';
 import { RandomGenerator, checkM, defaultProbas, insertionOrder, randomLevel } from './levels';
+import { largeArray } from './core';
 
 /** FAISS's HNSW struct, field for field (what a file holds). */
 export interface HnswParts {
@@ -280,12 +281,12 @@ export class HnswGraph {
     const rng = this.#rng.clone();
     let levels = this.#levels;
     if (levels.length < total) {
-      levels = new Int32Array(growCapacity(levels.length, total));
+      levels = largeArray(Int32Array, growCapacity(levels.length, total));
       levels.set(this.#levels.subarray(0, n0));
     }
     let offsets = this.#offsets;
     if (offsets.length < total + 1) {
-      offsets = new BigInt64Array(growCapacity(offsets.length, total + 1));
+      offsets = largeArray(BigInt64Array, growCapacity(offsets.length, total + 1));
       offsets.set(this.#offsets.subarray(0, n0 + 1));
     }
     const cum = this.#cum;
@@ -302,10 +303,10 @@ export class HnswGraph {
     let edges = this.#edges;
     if (copyOnWrite || neighbors.length < slots) {
       const cap = copyOnWrite && neighbors.length >= slots ? neighbors.length : growCapacity(neighbors.length, slots);
-      neighbors = new Int32Array(cap);
+      neighbors = largeArray(Int32Array, cap);
       neighbors.set(this.#neighbors.subarray(0, oldSlots));
       if (edges) {
-        edges = new Float32Array(cap);
+        edges = largeArray(Float32Array, cap);
         edges.set((this.#edges as Float32Array).subarray(0, oldSlots));
       }
     }

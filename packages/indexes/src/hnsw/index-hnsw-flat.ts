@@ -9,7 +9,7 @@ import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
 import { type MetricInput, type MetricType, parseMetric } from '../metric';
 import { checkDimension, checkKey } from '../validate';
 import { HnswGraph, type HnswParts } from './graph';
-import { type HnswStore, type StorageStage, ensureCapacity } from './core';
+import { type HnswStore, type StorageStage, ensureCapacity, largeArray } from './core';
 import { IndexHNSW } from './index-hnsw';
 import { checkM } from './levels';
 
@@ -36,6 +36,9 @@ function compactKindOf(x: Float32Array, kind: 'u8' | 'i8'): boolean {
 export class FlatStore implements HnswStore {
   #xb: Float32Array = new Float32Array(0);
   #compact: Uint8Array | Int8Array | null = null;
+  /** per vector of the byte copy: sum of squares and sum of values (exact integer distances) */
+  #norms: Int32Array | null = null;
+  #sums: Int32Array | null = null;
   #kind: CompactKind | 'unknown' = 'unknown';
   #ntotal = 0;
   constructor(
@@ -57,36 +60,63 @@ export class FlatStore implements HnswStore {
   get compactKind(): 'u8' | 'i8' | null {
     return this.#kind === 'unknown' ? null : this.#kind;
   }
-  #arrays(xb: Float32Array, compact: Uint8Array | Int8Array | null, n: number): HnswStorageArrays {
+  #arrays(xb: Float32Array, compact: Uint8Array | Int8Array | null, norms: Int32Array | null, sums: Int32Array | null, n: number): HnswStorageArrays {
     const a: HnswStorageArrays = { kind: HNSW_STORAGE_FLAT, metric: this.metric, d: this.d, xb: xb.subarray(0, n * this.d) };
-    if (compact) a.compact = compact.subarray(0, n * this.d);
+    if (compact) {
+      a.compact = compact.subarray(0, n * this.d);
+      if (norms && sums) {
+        a.compactNorms = norms.subarray(0, n);
+        a.compactSums = sums.subarray(0, n);
+      }
+    }
     return a;
   }
   arrays(): HnswStorageArrays {
-    return this.#arrays(this.#xb, this.compactKind ? this.#compact : null, this.#ntotal);
+    return this.compactKind
+      ? this.#arrays(this.#xb, this.#compact, this.#norms, this.#sums, this.#ntotal)
+      : this.#arrays(this.#xb, null, null, null, this.#ntotal);
   }
-  stage(x: Float32Array | Uint8Array, n: number): StorageStage {
+  stage(x: Float32Array | Uint8Array, n: number, _encoded?: Uint8Array): StorageStage {
     const d = this.d;
     const n0 = this.#ntotal;
     const rows = x as Float32Array;
-    const buf = ensureCapacity(this.#xb, (n0 + n) * d, n0 * d, (c) => new Float32Array(c));
+    const buf = ensureCapacity(this.#xb, (n0 + n) * d, n0 * d, (c) => largeArray(Float32Array, c));
     buf.set(rows, n0 * d);
     let kind: CompactKind | 'unknown' = this.#kind;
     if (kind === 'unknown') kind = compactKindOf(rows, 'u8') ? 'u8' : compactKindOf(rows, 'i8') ? 'i8' : null;
     else if (kind !== null && !compactKindOf(rows, kind)) kind = null;
     let compact: Uint8Array | Int8Array | null = null;
+    let norms: Int32Array | null = null;
+    let sums: Int32Array | null = null;
     if (kind === 'u8' || kind === 'i8') {
-      const make = kind === 'u8' ? (c: number) => new Uint8Array(c) : (c: number) => new Int8Array(c) as unknown as Uint8Array;
-      const cur = (this.#compact ?? make(0)) as Uint8Array;
-      compact = ensureCapacity(cur, (n0 + n) * d, n0 * d, make);
+      const make = (c: number): Uint8Array | Int8Array => (kind === 'u8' ? largeArray(Uint8Array, c) : largeArray(Int8Array, c));
+      compact = ensureCapacity(this.#compact ?? make(0), (n0 + n) * d, n0 * d, make);
       compact.set(rows, n0 * d);
+      if (d <= 32768) {
+        const i32 = (c: number) => new Int32Array(c);
+        norms = ensureCapacity(this.#norms ?? new Int32Array(0), n0 + n, n0, i32);
+        sums = ensureCapacity(this.#sums ?? new Int32Array(0), n0 + n, n0, i32);
+        for (let i = 0; i < n; i++) {
+          let sn = 0;
+          let ss = 0;
+          for (let j = i * d; j < (i + 1) * d; j++) {
+            const v = rows[j];
+            sn += v * v;
+            ss += v;
+          }
+          norms[n0 + i] = sn;
+          sums[n0 + i] = ss;
+        }
+      }
     }
     return {
-      arrays: this.#arrays(buf, compact, n0 + n),
+      arrays: this.#arrays(buf, compact, norms, sums, n0 + n),
       rows: x,
       commit: () => {
         this.#xb = buf;
         this.#compact = compact;
+        this.#norms = norms;
+        this.#sums = sums;
         this.#kind = kind;
         this.#ntotal = n0 + n;
       },
@@ -98,11 +128,13 @@ export class FlatStore implements HnswStore {
   reset(): void {
     this.#xb = new Float32Array(0);
     this.#compact = null;
+    this.#norms = null;
+    this.#sums = null;
     this.#kind = this.allowCompact ? 'unknown' : null;
     this.#ntotal = 0;
   }
   memoryBytes(): number {
-    return this.#xb.byteLength + (this.#compact?.byteLength ?? 0);
+    return this.#xb.byteLength + (this.#compact?.byteLength ?? 0) + (this.#norms?.byteLength ?? 0) + (this.#sums?.byteLength ?? 0);
   }
 }
 

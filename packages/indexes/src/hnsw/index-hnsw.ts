@@ -69,8 +69,13 @@ export abstract class IndexHNSW extends Index {
     return this.hnsw.ntotal;
   }
 
-  /** Encodes and checks the rows to add (subclasses refuse untrained storage here). */
+  /** Checks that vectors can be added (subclasses refuse untrained storage here). */
   protected abstract checkAddable(method: string): void;
+
+  /** The storage codes of n rows computed off the event loop (code storages), or undefined. */
+  protected async encodeAsync(_rows: Float32Array, _n: number): Promise<Uint8Array | undefined> {
+    return undefined;
+  }
 
   addSync(x: VectorsInput): void {
     if (this.#adds.busy) {
@@ -98,7 +103,9 @@ export abstract class IndexHNSW extends Index {
     const rows = m.data.slice();
     await this.#adds.run(async () => {
       throwIfAborted(signal, method);
-      const stage = this.store.stage(rows, m.rows);
+      const encoded = await this.encodeAsync(rows, m.rows);
+      throwIfAborted(signal, method);
+      const stage = this.store.stage(rows, m.rows, encoded);
       await insertAsync(this.hnsw, stage, m.rows, method, { signal, report });
     });
   }

@@ -4,6 +4,8 @@ export { IndexHNSW } from './index-hnsw';
 export type { HnswAddOptions } from './index-hnsw';
 export { IndexHNSWFlat, FlatStore } from './index-hnsw-flat';
 export type { IndexHNSWFlatParts } from './index-hnsw-flat';
+export { IndexHNSWPQ, IndexHNSWSQ } from './index-hnsw-codes';
+export type { IndexHNSWPQParts, IndexHNSWSQParts } from './index-hnsw-codes';
 export type { SearchParametersHNSW, HnswStore, StorageStage } from './core';
 export { HNSW_NO_REMOVE } from './core';
 export { Mt19937, RandomGenerator, defaultProbas, randomLevel, insertionOrder, checkM, MAX_M } from './levels';

@@ -128,6 +128,13 @@ float sym_dis(const void* a, const void* b, int64_t d) {
   return dis1<kL2, L, L>(static_cast<const typename L::T*>(a), static_cast<const typename L::T*>(b), d);
 }
 
+// Portable exact integer dot (used by the generic level, and for tails).
+inline int64_t idot_scalar(const uint8_t* a, const uint8_t* b, int64_t d, uint8_t xa, uint8_t xb) {
+  int64_t s = 0;
+  for (int64_t i = 0; i < d; i++) s += static_cast<int64_t>(static_cast<uint8_t>(a[i] ^ xa)) * static_cast<int8_t>(b[i] ^ xb);
+  return s;
+}
+
 #define MK_HNSW_TABLE(NAME)                                                                              \
   {                                                                                                      \
     NAME,                                                                                                \
@@ -137,4 +144,5 @@ float sym_dis(const void* a, const void* b, int64_t d) {
          {&query_dis4<true, LF32>, &query_dis4<true, LU8>, &query_dis4<true, LI8>}},                     \
         {{&sym_dis<false, LF32>, &sym_dis<false, LU8>, &sym_dis<false, LI8>},                            \
          {&sym_dis<true, LF32>, &sym_dis<true, LU8>, &sym_dis<true, LI8>}},                              \
+        &idot, &idot4,                                                                                   \
   }

@@ -58,6 +58,7 @@ struct V {
 constexpr int kAcc = 2;
 
 #include "hnsw-body.h"
+#include "hnsw-generic-idot.h"
 
 }  // namespace
 

@@ -27,12 +27,20 @@ struct HnswIsa {
   void (*dis4[2][3])(const float* x, const void* const* y, int64_t d, float* out);
   // two stored vectors of the same element type
   float (*sym[2][3])(const void* a, const void* b, int64_t d);
+  // Exact integer dot products over bytes, for integer-valued data:
+  // sum_i (a[i] ^ xa) * int8(b[i] ^ xb), a read as uint8 after the xor, b as
+  // int8 after the xor (d <= 2^19, so no 32-bit lane overflows).
+  int64_t (*idot)(const uint8_t* a, const uint8_t* b, int64_t d, uint8_t xa, uint8_t xb);
+  // a against b[0..3]
+  void (*idot4)(const uint8_t* a, const uint8_t* const* b, int64_t d, uint8_t xa, uint8_t xb, int64_t* out);
 };
 
 const HnswIsa* hnsw_isa_generic();
 #if defined(__x86_64__) || defined(_M_X64)
 const HnswIsa* hnsw_isa_avx2();
 const HnswIsa* hnsw_isa_avx512();
+// AVX-512 with VNNI (vpdpbusd for idot); same float kernels as hnsw_isa_avx512
+const HnswIsa* hnsw_isa_avx512vnni();
 #endif
 
 }  // namespace mk
