@@ -21,10 +21,13 @@
 import {
   MetalFaissError,
   describeValue,
-  hammingKnn,
-  hammingKnnAsync,
+  hammingPairwise,
+  hammingPairwiseAsync,
   hammingRangeSearch,
   hammingRangeSearchAsync,
+  type HammingPairwiseArgs,
+  type HammingRangeArgs,
+  type HammingRangeOutput,
 } from '@metalfaiss/metal-kernels';
 import type { IDSelector } from '../selector';
 import { toSelector } from '../selector';
@@ -87,6 +90,64 @@ export function realToBinary(x: Float32Array, n: number, d: number): Uint8Array 
   const out = new Uint8Array(n * cs);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) if (x[i * d + j] > 0) out[i * cs + (j >> 3)] |= 1 << (j & 7);
   return out;
+}
+
+interface Prepared {
+  q: { data: Uint8Array; rows: number };
+  nprobe: number;
+  maxCodes: number;
+  sel?: IDSelector;
+  snap: InvertedListsSnapshot;
+}
+
+interface ListView {
+  codes: Uint8Array;
+  ids: BigInt64Array;
+  /** positions in the list of the entries kept (with a selector), or null for all */
+  pos: Int32Array | null;
+}
+
+interface KnnTask {
+  args: HammingPairwiseArgs;
+  members: Array<[number, number]>;
+  view: ListView;
+  list: number;
+}
+
+/** FAISS's heap_replace_top on a max-heap of (distance, id), ties: the larger id is "larger". */
+function replaceTop(k: number, val: Int32Array, ids: BigInt64Array, v: number, id: bigint): void {
+  let i = 1;
+  for (;;) {
+    const i1 = i << 1;
+    const i2 = i1 + 1;
+    if (i1 > k) break;
+    let c: number;
+    if (i2 === k + 1 || val[i1 - 1] > val[i2 - 1] || (val[i1 - 1] === val[i2 - 1] && ids[i1 - 1] > ids[i2 - 1])) c = i1;
+    else c = i2;
+    if (v > val[c - 1] || (v === val[c - 1] && id > ids[c - 1])) break;
+    val[i - 1] = val[c - 1];
+    ids[i - 1] = ids[c - 1];
+    i = c;
+  }
+  val[i - 1] = v;
+  ids[i - 1] = id;
+}
+
+/** FAISS's heap_reorder: increasing (distance, id); entries with id -1 go to the end as padding. */
+function reorder(k: number, val: Int32Array, ids: BigInt64Array): void {
+  const items: Array<[number, bigint]> = [];
+  for (let i = 0; i < k; i++) if (ids[i] !== -1n) items.push([val[i], ids[i]]);
+  items.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  for (let i = 0; i < k; i++) {
+    val[i] = i < items.length ? items[i][0] : HAMMING_PAD_DISTANCE;
+    ids[i] = i < items.length ? items[i][1] : -1n;
+  }
+}
+
+interface RangeTask {
+  args: HammingRangeArgs;
+  members: Array<[number, number]>;
+  view: ListView;
 }
 
 interface Probe {
@@ -323,9 +384,9 @@ export class IndexBinaryIVF extends IndexBinary {
   }
 
   /** Per list, the queries probing it and their probe rank. */
-  #groups(probe: Probe, nq: number): Map<number, Array<[number, number]>> {
+  #groups(probe: Probe, q0: number, q1: number): Map<number, Array<[number, number]>> {
     const groups = new Map<number, Array<[number, number]>>();
-    for (let q = 0; q < nq; q++) {
+    for (let q = q0; q < q1; q++) {
       for (let p = 0; p < probe.nprobe; p++) {
         const l = Number(probe.lists[q * probe.nprobe + p]);
         if (l < 0) continue;
@@ -338,7 +399,7 @@ export class IndexBinaryIVF extends IndexBinary {
   }
 
   /** A list's codes / ids, only the selected entries when a selector is given (positions kept for the tie order). */
-  #listView(snap: InvertedListsSnapshot, l: number, selector?: IDSelector): { codes: Uint8Array; ids: BigInt64Array; pos: Int32Array | null } {
+  #listView(snap: InvertedListsSnapshot, l: number, selector?: IDSelector): ListView {
     const cs = this.codeSize;
     const n = snap.sizes[l];
     const codes = snap.codes[l].subarray(0, n * cs);
@@ -355,100 +416,126 @@ export class IndexBinaryIVF extends IndexBinary {
     return { codes: c, ids: d, pos: Int32Array.from(keep) };
   }
 
-  async #searchCore(xq: CodesInput, k: number, params: SearchParametersBinaryIVF | undefined, sync: boolean): Promise<BinarySearchResult> {
-    this.#requireTrained('search');
-    checkK(k);
+  #prepare(xq: CodesInput, params: SearchParametersBinaryIVF | undefined, method: string): Prepared {
+    this.#requireTrained(method);
     const { nprobe, maxCodes, selector } = this.#params(params);
     const sel = selector === undefined ? undefined : toSelector(selector as IDSelector);
     const q = asCodes(xq, this.codeSize, 'xq');
-    checkResultSize(q.rows, k);
-    const nq = q.rows;
+    return { q, nprobe, maxCodes, sel, snap: this.invlists.snapshot() };
+  }
+
+  /** One kernel call per probed list: the distances of the queries that probe it to all its codes. */
+  #knnTasks(prep: Prepared, coarse: BigInt64Array, q0: number, q1: number): KnnTask[] {
+    const { q, nprobe, maxCodes, sel, snap } = prep;
     const cs = this.codeSize;
-    const snap = this.invlists.snapshot();
-    const coarse = sync ? this.quantizer.searchSync(q.data, nprobe).labels : (await this.quantizer.search(q.data, nprobe)).labels;
-    const probe = this.#probes(coarse, nq, nprobe, maxCodes, snap);
-    // candidates per query: [distance, probe rank, position, id]
-    const cands: Array<Array<[number, number, number, bigint]>> = Array.from({ length: nq }, () => []);
-    for (const [l, members] of this.#groups(probe, nq)) {
+    const probe = this.#probes(coarse, q.rows, nprobe, maxCodes, snap);
+    const tasks: KnnTask[] = [];
+    for (const [l, members] of this.#groups(probe, q0, q1)) {
       const view = this.#listView(snap, l, sel);
       const nb = view.ids.length;
       if (nb === 0) continue;
-      const kk = Math.min(k, nb);
       const sub = new Uint8Array(members.length * cs);
       members.forEach(([qi], j) => sub.set(q.data.subarray(qi * cs, (qi + 1) * cs), j * cs));
-      const args = { xq: sub, xb: view.codes, nq: members.length, nb, codeSize: cs, k: kk, distances: new Int32Array(members.length * kk), labels: new BigInt64Array(members.length * kk) };
-      if (sync) hammingKnn(args);
-      else await hammingKnnAsync(args);
-      members.forEach(([qi, rank], j) => {
-        for (let t = 0; t < kk; t++) {
-          const pos = Number(args.labels[j * kk + t]);
-          if (pos < 0) continue;
-          cands[qi].push([args.distances[j * kk + t], rank, view.pos ? view.pos[pos] : pos, view.ids[pos]]);
+      tasks.push({ args: { xq: sub, xb: view.codes, nq: members.length, nb, codeSize: cs, out: new Int32Array(members.length * nb) }, members, view, list: l });
+    }
+    return tasks;
+  }
+
+  /**
+   * FAISS's search_knn_hamming_heap, replayed exactly: per query a max-heap
+   * of k (distance, id) entries (ties by the larger id at the root), fed the
+   * probed lists in probe order and each list in order, an entry replacing
+   * the root when its distance is strictly smaller; then sorted.
+   */
+  #knnMerge(tasks: KnnTask[], prep: Prepared, q0: number, q1: number, k: number, D: Int32Array, I: BigInt64Array): void {
+    const nprobe = prep.nprobe;
+    // per (query, probe rank): the task and the row holding its distances
+    const where = new Map<number, [KnnTask, number]>();
+    for (const t of tasks) t.members.forEach(([qi, rank], j) => where.set(qi * nprobe + rank, [t, j]));
+    for (let qi = q0; qi < q1; qi++) {
+      const val = D.subarray(qi * k, (qi + 1) * k).fill(HAMMING_PAD_DISTANCE);
+      const ids = I.subarray(qi * k, (qi + 1) * k).fill(-1n);
+      for (let rank = 0; rank < nprobe; rank++) {
+        const w = where.get(qi * nprobe + rank);
+        if (!w) continue;
+        const [t, j] = w;
+        const nb = t.view.ids.length;
+        const row = t.args.out.subarray(j * nb, (j + 1) * nb);
+        for (let e = 0; e < nb; e++) {
+          if (row[e] < val[0]) replaceTop(k, val, ids, row[e], t.view.ids[e]);
         }
-      });
+      }
+      reorder(k, val, ids);
     }
-    const distances = new Int32Array(nq * k).fill(HAMMING_PAD_DISTANCE);
-    const labels = new BigInt64Array(nq * k).fill(-1n);
-    for (let i = 0; i < nq; i++) {
-      // FAISS keeps the k smallest (distance, scan order), then sorts them by (distance, label)
-      const c = cands[i].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]).slice(0, k);
-      c.sort((a, b) => a[0] - b[0] || (a[3] < b[3] ? -1 : a[3] > b[3] ? 1 : 0));
-      c.forEach(([dist, , , id], t) => {
-        distances[i * k + t] = dist;
-        labels[i * k + t] = id;
-      });
-    }
-    return { distances, labels };
+  }
+
+  #searchChunks(nq: number): number {
+    return Math.max(1, Math.min(nq, 256));
   }
 
   /** k nearest codes by Hamming distance among the nprobe nearest lists (FAISS's results, ties included). */
   searchSync(xq: CodesInput, k: number, params?: SearchParametersBinaryIVF): BinarySearchResult {
-    let out: BinarySearchResult | undefined;
-    let err: unknown;
-    // #searchCore does not await anything when sync: the promise has settled when it returns
-    void this.#searchCore(xq, k, params, true).then(
-      (r) => (out = r),
-      (e) => (err = e),
-    );
-    return this.#settled(out, err);
+    checkK(k);
+    const prep = this.#prepare(xq, params, 'search');
+    checkResultSize(prep.q.rows, k);
+    const nq = prep.q.rows;
+    const coarse = this.quantizer.searchSync(prep.q.data, prep.nprobe).labels;
+    const D = new Int32Array(nq * k);
+    const I = new BigInt64Array(nq * k);
+    const step = this.#searchChunks(nq);
+    for (let q0 = 0; q0 < nq; q0 += step) {
+      const q1 = Math.min(nq, q0 + step);
+      const tasks = this.#knnTasks(prep, coarse, q0, q1);
+      for (const t of tasks) hammingPairwise(t.args);
+      this.#knnMerge(tasks, prep, q0, q1, k, D, I);
+    }
+    return { distances: D, labels: I };
   }
 
   async search(xq: CodesInput, k: number, params?: SearchParametersBinaryIVF): Promise<BinarySearchResult> {
-    return this.#searchCore(xq, k, params, false);
+    checkK(k);
+    const prep = this.#prepare(xq, params, 'search');
+    checkResultSize(prep.q.rows, k);
+    const nq = prep.q.rows;
+    const coarse = (await this.quantizer.search(prep.q.data, prep.nprobe)).labels;
+    const D = new Int32Array(nq * k);
+    const I = new BigInt64Array(nq * k);
+    const step = this.#searchChunks(nq);
+    for (let q0 = 0; q0 < nq; q0 += step) {
+      const q1 = Math.min(nq, q0 + step);
+      const tasks = this.#knnTasks(prep, coarse, q0, q1);
+      for (const t of tasks) await hammingPairwiseAsync(t.args);
+      this.#knnMerge(tasks, prep, q0, q1, k, D, I);
+    }
+    return { distances: D, labels: I };
   }
 
-  #settled<T>(out: T | undefined, err: unknown): T {
-    if (err !== undefined) throw err;
-    if (out === undefined) throw new MetalFaissError('NATIVE', `${this.typeName}: a synchronous search did not complete synchronously`);
-    return out;
-  }
-
-  async #rangeCore(xq: CodesInput, radius: number, params: SearchParametersBinaryIVF | undefined, sync: boolean): Promise<BinaryRangeSearchResult> {
-    this.#requireTrained('rangeSearch');
-    checkHammingRadius(radius);
-    const { nprobe, maxCodes, selector } = this.#params(params);
-    const sel = selector === undefined ? undefined : toSelector(selector as IDSelector);
-    const q = asCodes(xq, this.codeSize, 'xq');
-    const nq = q.rows;
+  #rangeTasks(prep: Prepared, coarse: BigInt64Array, radius: number): RangeTask[] {
+    const { q, nprobe, maxCodes, sel, snap } = prep;
     const cs = this.codeSize;
-    const snap = this.invlists.snapshot();
-    const coarse = sync ? this.quantizer.searchSync(q.data, nprobe).labels : (await this.quantizer.search(q.data, nprobe)).labels;
-    const probe = this.#probes(coarse, nq, nprobe, maxCodes, snap);
-    const per: Array<Array<[number, number, number, bigint]>> = Array.from({ length: nq }, () => []);
-    for (const [l, members] of this.#groups(probe, nq)) {
+    const probe = this.#probes(coarse, q.rows, nprobe, maxCodes, snap);
+    const tasks: RangeTask[] = [];
+    for (const [l, members] of this.#groups(probe, 0, q.rows)) {
       const view = this.#listView(snap, l, sel);
       if (view.ids.length === 0) continue;
       const sub = new Uint8Array(members.length * cs);
       members.forEach(([qi], j) => sub.set(q.data.subarray(qi * cs, (qi + 1) * cs), j * cs));
-      const args = { xq: sub, xb: view.codes, nq: members.length, nb: view.ids.length, codeSize: cs, radius };
-      const r = sync ? hammingRangeSearch(args) : await hammingRangeSearchAsync(args);
+      tasks.push({ args: { xq: sub, xb: view.codes, nq: members.length, nb: view.ids.length, codeSize: cs, radius }, members, view });
+    }
+    return tasks;
+  }
+
+  #rangeMerge(tasks: RangeTask[], results: HammingRangeOutput[], nq: number): BinaryRangeSearchResult {
+    const per: Array<Array<[number, number, number, bigint]>> = Array.from({ length: nq }, () => []);
+    tasks.forEach(({ members, view }, ti) => {
+      const r = results[ti];
       members.forEach(([qi, rank], j) => {
         for (let t = Number(r.lims[j]); t < Number(r.lims[j + 1]); t++) {
           const pos = Number(r.labels[t]);
-          per[qi].push([r.distances[t], rank, pos, view.ids[pos]]);
+          per[qi].push([r.distances[t], rank, view.pos ? view.pos[pos] : pos, view.ids[pos]]);
         }
       });
-    }
+    });
     const lims = new BigInt64Array(nq + 1);
     let total = 0;
     for (let i = 0; i < nq; i++) {
@@ -459,26 +546,32 @@ export class IndexBinaryIVF extends IndexBinary {
     const distances = new Int32Array(total);
     const labels = new BigInt64Array(total);
     let o = 0;
-    for (const p of per) for (const [dist, , , id] of p) {
-      distances[o] = dist;
-      labels[o++] = id;
+    for (const p of per) {
+      for (const [dist, , , id] of p) {
+        distances[o] = dist;
+        labels[o++] = id;
+      }
     }
     return { lims, distances, labels };
   }
 
   /** Codes at Hamming distance < radius in the probed lists, per query in probe order, then list order (as FAISS). */
   rangeSearchSync(xq: CodesInput, radius: number, params?: SearchParametersBinaryIVF): BinaryRangeSearchResult {
-    let out: BinaryRangeSearchResult | undefined;
-    let err: unknown;
-    void this.#rangeCore(xq, radius, params, true).then(
-      (r) => (out = r),
-      (e) => (err = e),
-    );
-    return this.#settled(out, err);
+    checkHammingRadius(radius);
+    const prep = this.#prepare(xq, params, 'rangeSearch');
+    const coarse = this.quantizer.searchSync(prep.q.data, prep.nprobe).labels;
+    const tasks = this.#rangeTasks(prep, coarse, radius);
+    return this.#rangeMerge(tasks, tasks.map((t) => hammingRangeSearch(t.args)), prep.q.rows);
   }
 
   async rangeSearch(xq: CodesInput, radius: number, params?: SearchParametersBinaryIVF): Promise<BinaryRangeSearchResult> {
-    return this.#rangeCore(xq, radius, params, false);
+    checkHammingRadius(radius);
+    const prep = this.#prepare(xq, params, 'rangeSearch');
+    const coarse = (await this.quantizer.search(prep.q.data, prep.nprobe)).labels;
+    const tasks = this.#rangeTasks(prep, coarse, radius);
+    const results: HammingRangeOutput[] = [];
+    for (const t of tasks) results.push(await hammingRangeSearchAsync(t.args));
+    return this.#rangeMerge(tasks, results, prep.q.rows);
   }
 
   /**
