@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "cpu-dispatch.h"
@@ -131,15 +132,17 @@ int64_t block_codes(const Shape& s, int64_t nb) {
 
 }  // namespace
 
+// Vectors per table block: the sub-quantizers' centroids are read once per block.
+constexpr int64_t kTableBlock = 16;
+
 void tables(const Codec& c, const float* x, int64_t n, bool l2, float* out) {
   if (n == 0) return;
   const Shape s(c);
   const Transposed t(c, s);
   const PqIsa* k = isa();
-  const int64_t per = std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(1, s.M * s.ksub * s.dsub));
-  parallel_for(ceil_div(n, per), 256, [&](int64_t task, int) {
-    for (int64_t i = task * per; i < std::min(n, (task + 1) * per); i++)
-      k->table(x + i * s.d, t.ptr, s.M, s.ksub, s.dsub, l2, out + i * s.M * s.ksub);
+  parallel_for(ceil_div(n, kTableBlock), 256, [&](int64_t task, int) {
+    const int64_t i0 = task * kTableBlock;
+    k->tables(x + i0 * s.d, std::min(kTableBlock, n - i0), s.d, t.ptr, s.M, s.ksub, s.dsub, l2, 1.0f, out + i0 * s.M * s.ksub);
   });
 }
 
@@ -148,14 +151,17 @@ void compute_codes(const Codec& c, const float* x, int64_t n, uint8_t* codes) {
   const Shape s(c);
   const Transposed t(c, s);
   const PqIsa* k = isa();
-  const int64_t per = std::max<int64_t>(1, (int64_t(1) << 20) / std::max<int64_t>(1, s.M * s.ksub * s.dsub));
-  parallel_for(ceil_div(n, per), 256, [&](int64_t task, int) {
-    std::vector<float> tab(s.M * s.ksub);
+  const int64_t tab = s.M * s.ksub;
+  const int64_t block = std::max<int64_t>(1, std::min<int64_t>(kTableBlock, (int64_t(256) << 10) / (4 * tab)));
+  parallel_for(ceil_div(n, block), 256, [&](int64_t task, int) {
+    const int64_t i0 = task * block;
+    const int64_t nb = std::min(block, n - i0);
+    std::vector<float> tabs(nb * tab);
     std::vector<uint32_t> idx(s.M);
-    for (int64_t i = task * per; i < std::min(n, (task + 1) * per); i++) {
-      k->table(x + i * s.d, t.ptr, s.M, s.ksub, s.dsub, true, tab.data());
+    k->tables(x + i0 * s.d, nb, s.d, t.ptr, s.M, s.ksub, s.dsub, true, 1.0f, tabs.data());
+    for (int64_t i = 0; i < nb; i++) {
       for (int64_t m = 0; m < s.M; m++) {
-        const float* row = tab.data() + m * s.ksub;
+        const float* row = tabs.data() + (i * s.M + m) * s.ksub;
         float best = row[0];
         uint32_t bi = 0;
         for (int64_t j = 1; j < s.ksub; j++) {
@@ -166,7 +172,7 @@ void compute_codes(const Codec& c, const float* x, int64_t n, uint8_t* codes) {
         }
         idx[m] = bi;
       }
-      pack(idx.data(), s.M, s.nbits, codes + i * s.cs, s.cs);
+      pack(idx.data(), s.M, s.nbits, codes + (i0 + i) * s.cs, s.cs);
     }
   });
 }
@@ -201,10 +207,11 @@ void precompute_table(const Codec& c, const float* coarse, int64_t nlist, float*
     }
   }
   const int64_t tab = s.M * s.ksub;
-  parallel_for(nlist, 256, [&](int64_t l, int) {
-    float* o = out + l * tab;
-    k->table(coarse + l * s.d, t.ptr, s.M, s.ksub, s.dsub, false, o);
-    k->madd(tab, r_norms.data(), 2.0f, o, o);
+  parallel_for(ceil_div(nlist, kTableBlock), 256, [&](int64_t task, int) {
+    const int64_t l0 = task * kTableBlock;
+    const int64_t nl = std::min(kTableBlock, nlist - l0);
+    k->tables(coarse + l0 * s.d, nl, s.d, t.ptr, s.M, s.ksub, s.dsub, false, 1.0f, out + l0 * tab);
+    for (int64_t l = l0; l < l0 + nl; l++) k->madd(tab, r_norms.data(), 2.0f, out + l * tab, out + l * tab);
   });
 }
 
@@ -307,45 +314,44 @@ RangeResult range_search(const RangeParams& p) {
 }
 
 // ---------------------------------------------------------------- IVF
+//
+// Query-major: each task owns a block of queries and their results (no
+// per-thread heaps to merge). A query's table (16 KB for PQ16 x 8 bits) stays
+// in L1 while it scans its probed lists, whose codes are small. With FAISS's
+// precomputed table (mode 1) the list term sum_m T_list[m][c_m] is folded
+// into one float per code, computed once per probed list and call, so no
+// per-(query, list) table is ever built:
+//   d = ||x - y_C||^2 + sum_m (T_list[m][c_m] - 2 <x_m, y_R(c_m)>).
 
 namespace {
 
-struct ListWork {
-  std::vector<int64_t> start, pairs, order;
+// One query's top-k while it scans: scores best first after heap::sort.
+struct QueryHeap {
+  float* s;
+  int64_t* id;
+  int64_t k;
+  float thr;
+  const int64_t* ids;  // the current list's ids
 };
 
-ListWork group_by_list(const int64_t* assign, int64_t nq, int64_t nprobe, const sq::IvfLists& lists) {
-  ListWork w;
-  w.start.assign(lists.nlist + 1, 0);
-  for (int64_t i = 0; i < nq * nprobe; i++)
-    if (assign[i] >= 0 && assign[i] < lists.nlist) w.start[assign[i] + 1]++;
-  for (int64_t l = 0; l < lists.nlist; l++) w.start[l + 1] += w.start[l];
-  w.pairs.resize(w.start[lists.nlist]);
-  std::vector<int64_t> pos(w.start.begin(), w.start.end() - 1);
-  for (int64_t i = 0; i < nq * nprobe; i++)
-    if (assign[i] >= 0 && assign[i] < lists.nlist) w.pairs[pos[assign[i]]++] = i;
-  for (int64_t l = 0; l < lists.nlist; l++)
-    if (w.start[l + 1] > w.start[l] && lists.sizes[l] > 0) w.order.push_back(l);
-  std::stable_sort(w.order.begin(), w.order.end(), [&](int64_t a, int64_t b) {
-    return (w.start[a + 1] - w.start[a]) * (lists.sizes[a] + 16) > (w.start[b + 1] - w.start[b]) * (lists.sizes[b] + 16);
-  });
-  return w;
+void emit_query_heap(void* ctx, int64_t, int64_t j, float score) {
+  QueryHeap* h = static_cast<QueryHeap*>(ctx);
+  const int64_t id = h->ids[j];
+  if (score < h->s[0] || (score == h->s[0] && id < h->id[0])) {
+    heap::replace_top(h->s, h->id, h->k, score, id);
+    h->thr = h->s[0];
+  }
 }
 
-struct IvfEmit {
-  Heaps* heaps;
+struct QueryHits {
   std::vector<Hit>* hits;
+  int64_t q;
   const int64_t* ids;
 };
 
-void ivf_emit_heap(void* ctx, int64_t q, int64_t j, float score) {
-  IvfEmit* e = static_cast<IvfEmit*>(ctx);
-  e->heaps->push(q, e->ids[j], score);
-}
-
-void ivf_emit_hit(void* ctx, int64_t q, int64_t j, float score) {
-  IvfEmit* e = static_cast<IvfEmit*>(ctx);
-  e->hits->push_back({q, e->ids[j], score});
+void emit_query_hit(void* ctx, int64_t, int64_t j, float score) {
+  QueryHits* h = static_cast<QueryHits*>(ctx);
+  h->hits->push_back({h->q, h->ids[j], score});
 }
 
 float dot(const float* a, const float* b, int64_t n) {
@@ -354,83 +360,171 @@ float dot(const float* a, const float* b, int64_t n) {
   return s;
 }
 
-// Runs the scans of every probed list; `setup(slot, task, q, emit)` points
-// the emitter and threshold at this call's results.
-template <typename Setup>
-void ivf_run(const IvfSearchParams& p, const ListWork& w, int slots, Setup&& setup) {
-  const Shape s(p.codec);
+// What every probed list needs for the scans: codes as the scan reads them
+// (unpacked to uint16 for odd widths) and, in mode 1, the per-code list term.
+struct ListPrep {
+  std::vector<int64_t> slot;  // list -> index in the arrays below, or -1
+  std::vector<ScanCodes> codes;
+  std::vector<std::vector<uint16_t>> unpacked;
+  std::vector<std::vector<float>> term;
+};
+
+ListPrep prepare_lists(const IvfSearchParams& p, const Shape& s, bool mode1) {
+  ListPrep lp;
+  lp.slot.assign(p.lists.nlist, -1);
+  std::vector<int64_t> probed;
+  for (int64_t i = 0; i < p.nq * p.nprobe; i++) {
+    const int64_t l = p.assign[i];
+    if (l >= 0 && l < p.lists.nlist && lp.slot[l] < 0) {
+      lp.slot[l] = static_cast<int64_t>(probed.size());
+      probed.push_back(l);
+    }
+  }
+  const int64_t np = static_cast<int64_t>(probed.size());
+  lp.codes.resize(np);
+  lp.unpacked.resize(np);
+  lp.term.resize(mode1 ? np : 0);
+  const int64_t tab = s.M * s.ksub;
+  parallel_for(np, 256, [&](int64_t i, int) {
+    const int64_t l = probed[i];
+    const int64_t n = p.lists.sizes[l];
+    lp.codes[i] = scan_codes(s, p.lists.codes[l], n, lp.unpacked[i]);
+    if (!mode1) return;
+    std::vector<float>& e = lp.term[i];
+    e.resize(n);
+    const ScanCodes& sc = lp.codes[i];
+    isa()->sums(sc.codes, n, sc.stride, sc.bits, s.M, s.ksub, p.precomputed + l * tab, e.data());
+  });
+  return lp;
+}
+
+// Scans every probed list of queries [q0, q1); `visit(q, a, ids)` arms the
+// emitter for query q's list and runs the scan.
+template <typename Visit>
+void scan_queries(const IvfSearchParams& p, const Shape& s, const ListPrep& lp, const Transposed* tr_all, const float* qtabs,
+                  int64_t q0, int64_t q1, Visit&& visit) {
   const PqIsa* k = isa();
   const bool l2 = p.metric == kMetricL2;
-  const int64_t tab = s.M * s.ksub;
+  const bool mode1 = l2 && p.by_residual && p.precomputed;
   const bool mode0 = l2 && p.by_residual && !p.precomputed;
-  // per-query tables: L2 non-residual -> distance tables; IP -> inner-product
-  // tables; L2 residual with the precomputed table -> -2 <x, y_R> partner tables
-  std::vector<float> qtabs;
-  if (!mode0) {
-    qtabs.resize(p.nq * tab);
-    tables(p.codec, p.xq, p.nq, l2 && !p.by_residual, qtabs.data());
+  const int64_t tab = s.M * s.ksub;
+  std::vector<float> own, residual;
+  const Transposed* tr = tr_all;
+  if (mode0) {
+    own.resize(tab);
+    residual.resize(s.d);
   }
-  const Transposed tr(p.codec, s);
-  struct Scratch {
-    std::vector<float> table, residual;
-    std::vector<uint16_t> idx;
-  };
-  std::vector<Scratch> scratch(slots);
-  parallel_for(static_cast<int64_t>(w.order.size()), slots, [&](int64_t t, int slot) {
-    const int64_t l = w.order[t];
-    const int64_t n = p.lists.sizes[l];
-    Scratch& sc = scratch[slot];
-    const ScanCodes codes = scan_codes(s, p.lists.codes[l], n, sc.idx);
-    const uint8_t* mask = p.lists.masks ? p.lists.masks[l] : nullptr;
-    for (int64_t i = w.start[l]; i < w.start[l + 1]; i++) {
-      const int64_t pi = w.pairs[i];
-      const int64_t q = pi / p.nprobe;
-      const float* table;
+  for (int64_t q = q0; q < q1; q++) {
+    const float* x = p.xq + q * s.d;
+    for (int64_t pr = 0; pr < p.nprobe; pr++) {
+      const int64_t pi = q * p.nprobe + pr;
+      const int64_t l = p.assign[pi];
+      if (l < 0 || l >= p.lists.nlist) continue;
+      const int64_t n = p.lists.sizes[l];
+      if (n == 0) continue;
+      const int64_t li = lp.slot[l];
+      const float* table = qtabs ? qtabs + q * tab : nullptr;
       float dis0 = 0.0f;
-      if (mode0) {
-        sc.residual.resize(s.d);
-        sc.table.resize(tab);
-        const float* x = p.xq + q * s.d;
-        const float* c = p.coarse + l * s.d;
-        for (int64_t u = 0; u < s.d; u++) sc.residual[u] = x[u] - c[u];
-        k->table(sc.residual.data(), tr.ptr, s.M, s.ksub, s.dsub, true, sc.table.data());
-        table = sc.table.data();
-      } else if (l2 && p.by_residual) {
-        sc.table.resize(tab);
-        k->madd(tab, p.precomputed + l * tab, -2.0f, qtabs.data() + q * tab, sc.table.data());
-        table = sc.table.data();
+      const float* addend = nullptr;
+      if (mode1) {
         dis0 = p.coarse_dis[pi];
-      } else {
-        table = qtabs.data() + q * tab;
-        if (!l2 && p.by_residual) dis0 = dot(p.xq + q * s.d, p.coarse + l * s.d, s.d);
+        addend = lp.term[li].data();
+      } else if (mode0) {
+        const float* c = p.coarse + l * s.d;
+        for (int64_t u = 0; u < s.d; u++) residual[u] = x[u] - c[u];
+        k->tables(residual.data(), 1, s.d, tr->ptr, s.M, s.ksub, s.dsub, true, 1.0f, own.data());
+        table = own.data();
+      } else if (!l2 && p.by_residual) {
+        dis0 = dot(x, p.coarse + l * s.d, s.d);
       }
-      ScanArgs a = scan_args(s, codes, n, table, dis0, l2, false);
-      a.mask = mask;
+      ScanArgs a = scan_args(s, lp.codes[li], n, table, dis0, l2, false);
+      a.fast = true;
+      a.addend = addend;
+      a.mask = p.lists.masks ? p.lists.masks[l] : nullptr;
       a.q = q;
       a.j0 = 0;
-      IvfEmit e{};
-      e.ids = p.lists.ids[l];
-      setup(slot, t, q, a, e);
-      a.emit.ctx = &e;
-      k->scan(&a);
+      visit(q, a, p.lists.ids[l]);
     }
-  });
+  }
+}
+
+struct IvfSetup {
+  Shape s;
+  bool mode0, mode1;
+  std::unique_ptr<Transposed> tr;
+  ListPrep lp;
+  int64_t block;
+  int slots;
+  std::vector<std::vector<float>> qtabs;  // per slot: the tables of one query block
+};
+
+IvfSetup ivf_setup(const IvfSearchParams& p) {
+  IvfSetup st{Shape(p.codec), false, false, nullptr, {}, 16, 1, {}};
+  const bool l2 = p.metric == kMetricL2;
+  st.mode1 = l2 && p.by_residual && p.precomputed;
+  st.mode0 = l2 && p.by_residual && !p.precomputed;
+  st.tr.reset(new Transposed(p.codec, st.s));
+  st.lp = prepare_lists(p, st.s, st.mode1);
+  st.block = std::max<int64_t>(1, std::min<int64_t>(kTableBlock, ceil_div(p.nq, 4 * get_num_threads())));
+  st.slots = planned_slots(ceil_div(p.nq, st.block));
+  st.qtabs.resize(st.slots);
+  return st;
+}
+
+// The query tables of queries [q0, q1) into the slot's buffer (null in mode 0):
+// L2 non-residual: distance tables; IP: inner-product tables; mode 1: -2 <x_m, y_R>.
+const float* block_tables(const IvfSearchParams& p, IvfSetup& st, int slot, int64_t q0, int64_t q1) {
+  if (st.mode0) return nullptr;
+  const int64_t tab = st.s.M * st.s.ksub;
+  std::vector<float>& buf = st.qtabs[slot];
+  buf.resize(st.block * tab);
+  const bool dist = p.metric == kMetricL2 && !p.by_residual;
+  isa()->tables(p.xq + q0 * st.s.d, q1 - q0, st.s.d, st.tr->ptr, st.s.M, st.s.ksub, st.s.dsub, dist, st.mode1 ? -2.0f : 1.0f,
+                buf.data());
+  return buf.data() - q0 * tab;  // indexed by absolute query number
 }
 
 }  // namespace
 
 void ivf_search(const IvfSearchParams& p) {
   if (p.nq == 0) return;
-  ListWork w = group_by_list(p.assign, p.nq, p.nprobe, p.lists);
-  const int slots = planned_slots(static_cast<int64_t>(w.order.size()));
-  std::vector<Heaps> heaps(std::max(1, slots));
-  for (auto& h : heaps) h.init(p.nq, p.k);
-  ivf_run(p, w, slots, [&](int slot, int64_t, int64_t q, ScanArgs& a, IvfEmit& e) {
-    e.heaps = &heaps[slot];
-    a.thr = heaps[slot].thr.data() + q;
-    a.emit.fn = &ivf_emit_heap;
+  IvfSetup st = ivf_setup(p);
+  const bool l2 = p.metric == kMetricL2;
+  const float pad = l2 ? kInf : -kInf;
+  parallel_for(ceil_div(p.nq, st.block), st.slots, [&](int64_t task, int slot) {
+    const int64_t q0 = task * st.block;
+    const int64_t q1 = std::min(p.nq, q0 + st.block);
+    const float* qt = block_tables(p, st, slot, q0, q1);
+    std::vector<QueryHeap> heaps(q1 - q0);
+    for (int64_t q = q0; q < q1; q++) {
+      QueryHeap& h = heaps[q - q0];
+      h.s = p.distances + q * p.k;
+      h.id = p.labels + q * p.k;
+      h.k = p.k;
+      heap::init(h.s, h.id, p.k);
+      h.thr = kInf;
+    }
+    scan_queries(p, st.s, st.lp, st.tr.get(), qt, q0, q1,
+                 [&](int64_t q, ScanArgs& a, const int64_t* ids) {
+                   QueryHeap& h = heaps[q - q0];
+                   h.ids = ids;
+                   a.thr = &h.thr;
+                   a.emit = {&emit_query_heap, &h};
+                   isa()->scan(&a);
+                 });
+    for (int64_t q = q0; q < q1; q++) {
+      QueryHeap& h = heaps[q - q0];
+      heap::sort(h.s, h.id, p.k);
+      for (int64_t e = 0; e < p.k; e++) {
+        if (h.s[e] < kInf) {
+          if (!l2) h.s[e] = -h.s[e];
+        } else {
+          h.s[e] = pad;
+          h.id[e] = -1;
+        }
+      }
+    }
   });
-  quant::merge_write(heaps, p.nq, p.k, p.k, p.metric, 0, p.distances, p.labels);
 }
 
 RangeResult ivf_range_search(const IvfSearchParams& p) {
@@ -439,16 +533,26 @@ RangeResult ivf_range_search(const IvfSearchParams& p) {
     r.lims.assign(1, 0);
     return r;
   }
-  ListWork w = group_by_list(p.assign, p.nq, p.nprobe, p.lists);
-  const int64_t ntasks = static_cast<int64_t>(w.order.size());
-  const int slots = planned_slots(ntasks);
+  IvfSetup st = ivf_setup(p);
+  const int64_t ntasks = ceil_div(p.nq, st.block);
   std::vector<std::vector<Hit>> hits(ntasks);
   float limit = p.metric == kMetricL2 ? p.radius : -p.radius;
-  ivf_run(p, w, slots, [&](int, int64_t t, int64_t, ScanArgs& a, IvfEmit& e) {
-    e.hits = &hits[t];
-    a.thr = &limit;
-    a.emit.fn = &ivf_emit_hit;
+  parallel_for(ntasks, st.slots, [&](int64_t task, int slot) {
+    const int64_t q0 = task * st.block;
+    const int64_t q1 = std::min(p.nq, q0 + st.block);
+    const float* qt = block_tables(p, st, slot, q0, q1);
+    QueryHits h{&hits[task], 0, nullptr};
+    float thr = limit;
+    scan_queries(p, st.s, st.lp, st.tr.get(), qt, q0, q1,
+                 [&](int64_t q, ScanArgs& a, const int64_t* ids) {
+                   h.q = q;
+                   h.ids = ids;
+                   a.thr = &thr;
+                   a.emit = {&emit_query_hit, &h};
+                   isa()->scan(&a);
+                 });
   });
+  // tasks cover queries in order and each query's hits come in probe order (FAISS's order)
   return quant::collect_hits(hits, p.nq, p.metric, 0);
 }
 

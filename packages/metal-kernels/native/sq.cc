@@ -473,30 +473,87 @@ struct PairScratch {
   }
 };
 
+// Per-query vectors shared by every list a query probes (the dot forms):
+// IP: q * B (constant sum q A); L2: -2 (q - A) B and q - A.
+struct SharedQueries {
+  bool on = false;
+  Buffer<float> qv, qa;
+  std::vector<float> qconst;  // IP: sum q A; L2: ||q - A||^2
+  void build(const IvfSearchParams& p, const Prepared& pr, const SqIsa* k) {
+    on = pr.kind != kKindByte;
+    if (!on) return;
+    const bool l2 = p.metric == kMetricL2;
+    const int64_t dpad = pr.dpad;
+    qv.reset(p.nq * dpad);
+    if (l2) qa.reset(p.nq * dpad);
+    qconst.assign(p.nq, 0.0f);
+    std::vector<float> zero(dpad, 0.0f);
+    parallel_for(ceil_div(p.nq, 64), 256, [&](int64_t t, int) {
+      for (int64_t q = t * 64; q < std::min(p.nq, t * 64 + 64); q++) {
+        const float* x = p.xq + q * pr.d;
+        float* v = qv.get() + q * dpad;
+        if (l2) {
+          float* a = qa.get() + q * dpad;
+          for (int64_t j = 0; j < pr.d; j++) {
+            a[j] = x[j] - pr.A[j];
+            v[j] = -2.0f * a[j] * pr.B[j];
+          }
+          for (int64_t j = pr.d; j < dpad; j++) a[j] = v[j] = 0.0f;
+          qconst[q] = k->l2sq(a, zero.data(), dpad);
+        } else {
+          qconst[q] = pr.prepare(x, nullptr, v, nullptr, false);
+        }
+      }
+    });
+  }
+};
+
 template <typename Setup>
 void ivf_run(const IvfSearchParams& p, const Prepared& pr, const ListWork& w, int slots, Setup&& setup) {
   const SqIsa* k = isa();
   const bool l2 = p.metric == kMetricL2;
   const bool byte = pr.kind == kKindByte;
+  SharedQueries shared;
+  shared.build(p, pr, k);
   std::vector<PairScratch> scratch(slots);
+  std::vector<std::vector<const float*>> qptrs(slots);
+  std::vector<std::vector<float>> shifts(slots);
   parallel_for(static_cast<int64_t>(w.order.size()), slots, [&](int64_t t, int slot) {
     const int64_t l = w.order[t];
     const int64_t n = w.start[l + 1] - w.start[l];
     PairScratch& s = scratch[slot];
     s.reserve(n, pr.dpad);
     const float* centroid = p.by_residual && l2 ? p.centroids + l * pr.d : nullptr;
-    const bool dot = pr.use_dot(n);
+    // IP always scores from the shared vectors; L2 does from kDotMinQueries pairs on
+    const bool use_shared = shared.on && (!l2 || pr.use_dot(n));
+    const bool dot = l2 && use_shared;
+    std::vector<const float*>& qp = qptrs[slot];
+    qp.resize(n);
+    std::vector<float>& shift = shifts[slot];
+    if (dot && centroid) {
+      shift.assign(pr.dpad, 0.0f);
+      std::memcpy(shift.data(), centroid, pr.d * sizeof(float));
+    }
     for (int64_t i = 0; i < n; i++) {
       const int64_t pi = w.pairs[w.start[l] + i];
       const int64_t q = pi / p.nprobe;
       s.query[i] = q;
-      float c = pr.prepare(p.xq + q * pr.d, centroid, s.qv.get() + (byte ? 0 : i * pr.dpad),
-                           s.qb.get() + (byte ? i * pr.dpad : 0), dot);
+      float c;
+      if (use_shared) {
+        qp[i] = shared.qv.get() + q * pr.dpad;
+        if (!l2) c = shared.qconst[q];
+        else if (centroid) c = k->l2sq(shared.qa.get() + q * pr.dpad, shift.data(), pr.dpad);
+        else c = shared.qconst[q];
+      } else {
+        c = pr.prepare(p.xq + q * pr.d, centroid, s.qv.get() + (byte ? 0 : i * pr.dpad), s.qb.get() + (byte ? i * pr.dpad : 0),
+                       false);
+      }
       if (p.by_residual && !l2) c += p.coarse_dis[pi];
       s.qc[i] = c;
     }
     ScanArgs a = scan_args(pr);
     a.qv = s.qv.get();
+    a.qvp = use_shared ? qp.data() : nullptr;
     a.qb = s.qb.get();
     a.qc = s.qc.data();
     a.nq = n;
@@ -509,6 +566,7 @@ void ivf_run(const IvfSearchParams& p, const Prepared& pr, const ListWork& w, in
     if (dot) {
       s.norms.resize(p.lists.sizes[l]);
       a.cnorm = s.norms.data();
+      a.shift = centroid ? shift.data() : nullptr;
     }
     IvfEmit e{};
     e.pair_query = s.query.data();

@@ -210,12 +210,9 @@ for (const level of levels) {
       }
     });
 
-    it('precomputed table and IVF scans (every mode, masks, buffers longer than the lists)', () => {
+    for (const [d, M, nbits] of [[16, 4, 6], [32, 16, 8]] as const) it(`precomputed table and IVF scans, d=${d} M=${M} nbits=${nbits} (every mode, masks, buffers longer than the lists)`, () => {
       addon!.setSimd(level);
       const native = pqNative()!;
-      const d = 16;
-      const M = 4;
-      const nbits = 6;
       const centroids = randomCentroids(d, nbits, 11);
       const base = { d, M, nbits, centroids, centroidsT: pqTransposeCentroids(d, M, nbits, centroids) };
       const nlist = 5;
@@ -226,7 +223,7 @@ for (const level of levels) {
       native.pqPrecomputeTable({ ...base, coarse: coarseCentroids, nlist, out: p1 });
       pqReference.pqPrecomputeTable({ ...base, coarse: coarseCentroids, nlist, out: p2 });
       for (let i = 0; i < p1.length; i++) expect(Math.abs(p1[i] - p2[i])).toBeLessThanOrEqual(1e-4 * (1 + Math.abs(p2[i])));
-      const sizes = new Int32Array([30, 0, 1, 57, 12]);
+      const sizes = new Int32Array([30, 0, 1, 57, 12]); // 16-code blocks and tails
       const cs = pqCodeSize(M, nbits);
       const r = rng(13);
       const codes: Uint8Array[] = [];

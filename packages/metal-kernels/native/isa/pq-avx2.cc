@@ -31,7 +31,7 @@ constexpr int kG = 2;  // vectors of centroids per assignment block
 }  // namespace
 
 const PqIsa* pq_isa_avx2() {
-  static const PqIsa k = {"avx2", &table, &madd, &scan, &assign};
+  static const PqIsa k = {"avx2", &tables, &madd, &scan, &sums, &assign};
   return &k;
 }
 

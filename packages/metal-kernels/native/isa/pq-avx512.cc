@@ -31,7 +31,7 @@ constexpr int kG = 4;  // vectors of centroids per assignment block
 }  // namespace
 
 const PqIsa* pq_isa_avx512() {
-  static const PqIsa k = {"avx512", &table, &madd, &scan, &assign};
+  static const PqIsa k = {"avx512", &tables, &madd, &scan, &sums, &assign};
   return &k;
 }
 

@@ -40,9 +40,9 @@ constexpr int kG = 2;  // vectors of centroids per assignment block
 
 const PqIsa* pq_isa_generic() {
 #if defined(__aarch64__) || defined(__ARM_NEON)
-  static const PqIsa k = {"neon", &table, &madd, &scan, &assign};
+  static const PqIsa k = {"neon", &tables, &madd, &scan, &sums, &assign};
 #else
-  static const PqIsa k = {"scalar", &table, &madd, &scan, &assign};
+  static const PqIsa k = {"scalar", &tables, &madd, &scan, &sums, &assign};
 #endif
   return &k;
 }

@@ -23,7 +23,9 @@ struct ScanArgs {
   int64_t ksub;
   const float* table;  // M * ksub
   float dis0;
+  const float* addend; // optional, block-local: added per code (score = dis0 + addend[j] + sum)
   bool group4;         // FAISS IndexPQ's summation order when M % 4 == 0: groups of 4, then added
+  bool fast;           // four independent partial sums instead of FAISS's order (IVF scans)
   bool l2;
   const uint8_t* mask; // optional, block-local: entry j skipped when mask[j] == 0
   int64_t q;           // passed to emit
@@ -34,13 +36,18 @@ struct ScanArgs {
 
 struct PqIsa {
   const char* name;
-  // The table of one vector from centroids laid out [m][dsub][ksub]:
-  // out[m * ksub + j] = ||x_m - c_mj||^2 (l2) or <x_m, c_mj>.
-  void (*table)(const float* x, const float* centroids_t, int64_t M, int64_t ksub, int64_t dsub, bool l2,
-                float* out);
+  // The tables of nx vectors (row stride d) from centroids laid out
+  // [m][dsub][ksub], sub-quantizer by sub-quantizer so that each one's
+  // centroids are read once for the block:
+  // out[(i * M + m) * ksub + j] = scale * (||x_im - c_mj||^2 (l2) or <x_im, c_mj>).
+  void (*tables)(const float* x, int64_t nx, int64_t d, const float* centroids_t, int64_t M, int64_t ksub,
+                 int64_t dsub, bool l2, float scale, float* out);
   // out[i] = a[i] + s * b[i] (FAISS's fvec_madd)
   void (*madd)(int64_t n, const float* a, float s, const float* b, float* out);
   void (*scan)(const ScanArgs* a);
+  // out[j] = sum_m table[m * ksub + idx_m(j)] for n codes (index_bits 8 or 16; partial sums as `fast`)
+  void (*sums)(const uint8_t* codes, int64_t n, int64_t stride, int bits, int64_t M, int64_t ksub, const float* table,
+               float* out);
   // Nearest of k centroids for each of n points (squared L2, ties to the
   // lower index): labels[i], dist[i]. Dot form: ct holds -2 * centroids laid
   // out [d][k], cn their squared norms; dist = max(0, ||x||^2 + min_j(cn_j - 2 x.c_j)).

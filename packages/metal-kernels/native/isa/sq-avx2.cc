@@ -73,7 +73,7 @@ constexpr int kR1 = 4;
 }  // namespace
 
 const SqIsa* sq_isa_avx2() {
-  static const SqIsa k = {"avx2", &scan, &levels};
+  static const SqIsa k = {"avx2", &scan, &levels, &l2sq};
   return &k;
 }
 

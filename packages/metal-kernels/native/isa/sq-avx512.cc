@@ -62,7 +62,7 @@ constexpr int kR1 = 8;  // single query: 8 codes per block
 }  // namespace
 
 const SqIsa* sq_isa_avx512() {
-  static const SqIsa k = {"avx512", &scan, &levels};
+  static const SqIsa k = {"avx512", &scan, &levels, &l2sq};
   return &k;
 }
 

@@ -99,9 +99,9 @@ constexpr int kR1 = 4;
 
 const SqIsa* sq_isa_generic() {
 #if defined(__aarch64__) || defined(__ARM_NEON)
-  static const SqIsa k = {"neon", &scan, &levels};
+  static const SqIsa k = {"neon", &scan, &levels, &l2sq};
 #else
-  static const SqIsa k = {"scalar", &scan, &levels};
+  static const SqIsa k = {"scalar", &scan, &levels, &l2sq};
 #endif
   return &k;
 }

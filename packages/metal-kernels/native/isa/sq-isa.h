@@ -40,9 +40,14 @@ struct ScanArgs {
   int kind;
   int metric;             // kMetricL2 | kMetricInnerProduct
   // L2 only: use the dot form. qv holds -2 (q - A) B, qc holds ||q - A||^2,
-  // and cnorm is scratch for ncodes floats (the kernel fills it first).
+  // and cnorm is scratch for ncodes floats (the kernel fills it first with
+  // sum_j (B_j c_j)^2, plus 2 sum_j shift_j B_j c_j when `shift` is given:
+  // scores are then distances to q - shift, the IVF residual, with qc
+  // holding ||q - A - shift||^2).
   bool l2dot;
   float* cnorm;
+  const float* shift;     // dpad floats or null
+  const float* const* qvp;  // optional: per-query pointers to the prepared vectors (overrides qv)
   int64_t d;              // components per vector
   int64_t dpad;           // stride of the prepared query vectors (multiple of 16, >= d)
   int64_t code_size;      // bytes per code
@@ -67,6 +72,8 @@ struct SqIsa {
   // point to one value each.
   void (*levels)(const float* x, int64_t d, const float* vmin, const float* vdiff, int uniform, int bits,
                  uint8_t* out);
+  // sum_j (a_j - b_j)^2 over n floats
+  float (*l2sq)(const float* a, const float* b, int64_t n);
 };
 
 const SqIsa* sq_isa_generic();
