@@ -153,9 +153,45 @@ export class IndexBinaryIDMap2 extends IndexBinary<ix.IndexBinaryIDMap2> {
   }
 }
 
+/** `faiss.IndexBinaryIVF(quantizer, d, nlist)`: `nprobe`, `max_codes`, `quantizer`, `invlists`. */
+export class IndexBinaryIVF extends IndexBinary<ix.IndexBinaryIVF> {
+  readonly #quantizer: IndexBinary;
+  constructor(quantizer: IndexBinary, d: number, nlist: number) {
+    super(new ix.IndexBinaryIVF(implOfBinary(quantizer, 'IndexBinaryIVF(quantizer, d, nlist)'), d, nlist));
+    this.#quantizer = quantizer;
+  }
+  get quantizer(): IndexBinary {
+    return this.#quantizer ?? (wrapObject(this.impl.quantizer) as IndexBinary);
+  }
+  get nlist(): number {
+    return this.impl.nlist;
+  }
+  get nprobe(): number {
+    return this.impl.nprobe;
+  }
+  set nprobe(v: number) {
+    if (!Number.isInteger(v) || v < 1) throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer >= 1 for nprobe, received ${String(v)}`);
+    this.impl.nprobe = v;
+  }
+  get max_codes(): number {
+    return this.impl.maxCodes;
+  }
+  set max_codes(v: number) {
+    if (!Number.isInteger(v) || v < 0) throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer >= 0 for max_codes, received ${String(v)}`);
+    this.impl.maxCodes = v;
+  }
+  make_direct_map(on = true): void {
+    this.impl.makeDirectMap(on);
+  }
+  get invlists(): ix.ArrayInvertedLists {
+    return this.impl.invlists;
+  }
+}
+
 registerWrapper(ix.IndexBinary as unknown as abstract new (...args: never[]) => ix.IndexBinary, IndexBinary);
 registerWrapper(ix.IndexBinaryFlat, IndexBinaryFlat);
 registerWrapper(ix.IndexBinaryHNSW, IndexBinaryHNSW);
+registerWrapper(ix.IndexBinaryIVF, IndexBinaryIVF);
 const idmapInit = (w: { impl: ix.IndexBinaryIDMap }, impl: ix.IndexBinaryIDMap) =>
   Object.defineProperty(w, 'index', { value: wrapObject(impl.index), enumerable: true });
 registerWrapper(ix.IndexBinaryIDMap, IndexBinaryIDMap, idmapInit);
@@ -242,5 +278,63 @@ registerMapping({
       index: ctx.toRecord(m.index) as io.BinaryIndexRecord,
       idMap: m.idMap,
     } satisfies io.IndexBinaryIDMapRecord;
+  },
+});
+
+const DIRECT_MAP_TYPES: readonly ix.DirectMapType[] = ['none', 'array', 'hashtable'];
+
+registerMapping({
+  name: 'IndexBinaryIVF',
+  fourccs: ['IBwF'],
+  fromRecord(record, ctx) {
+    const r = record as io.IndexBinaryIVFRecord;
+    checkHeader(r.header, r.fourcc);
+    if (r.invlists.fourcc !== 'ilar') {
+      throw new MetalFaissError('UNSUPPORTED', `the IBwF index in the file was written without its inverted lists ("${r.invlists.fourcc}"); metalfaiss needs the lists stored in the file`);
+    }
+    const quantizer = ctx.fromRecord(r.quantizer);
+    if (!(quantizer instanceof ix.IndexBinary)) throw ioError(r.fourcc, 'the quantizer is not a binary index');
+    const inv = r.invlists;
+    if (inv.nlist !== r.nlist || inv.codeSize !== r.header.d / 8) {
+      throw ioError(r.fourcc, `expected lists with nlist = ${r.nlist} and code size ${r.header.d / 8}, received nlist = ${inv.nlist}, code size ${inv.codeSize}`);
+    }
+    try {
+      const index = ix.IndexBinaryIVF.fromParts({
+        quantizer,
+        d: r.header.d,
+        nlist: r.nlist,
+        nprobe: r.nprobe,
+        lists: inv.lists.map((l) => ({ codes: l.codes, ids: l.ids })),
+        isTrained: r.header.isTrained,
+        directMap: { type: DIRECT_MAP_TYPES[r.directMap.type] ?? 'none', array: r.directMap.array, pairs: r.directMap.hashtable },
+      });
+      if (index.ntotal !== r.header.ntotal) throw ioError(r.fourcc, `the lists hold ${index.ntotal} codes, the header says ${r.header.ntotal}`);
+      return index;
+    } catch (cause) {
+      if (MetalFaissError.isInstance(cause) && (cause.code === 'IO_FORMAT' || cause.code === 'UNSUPPORTED')) throw cause;
+      throw ioError(r.fourcc, (cause as Error).message, cause);
+    }
+  },
+  writes: (index) => index instanceof ix.IndexBinaryIVF,
+  toRecord(index, ctx) {
+    const v = index as ix.IndexBinaryIVF;
+    const lists: io.InvertedList[] = new Array(v.nlist);
+    for (let l = 0; l < v.nlist; l++) lists[l] = { codes: v.invlists.codes(l), ids: v.invlists.ids(l) };
+    const dm = v.directMap;
+    const pairs = new BigInt64Array(dm.hashtable.size * 2);
+    let j = 0;
+    for (const [id, lo] of dm.hashtable) {
+      pairs[j++] = id;
+      pairs[j++] = lo;
+    }
+    return {
+      fourcc: 'IBwF',
+      header: binaryHeaderOf(v),
+      nlist: v.nlist,
+      nprobe: v.nprobe,
+      quantizer: ctx.toRecord(v.quantizer) as io.BinaryIndexRecord,
+      directMap: { type: ix.DirectMapTypeCode[dm.type], array: dm.array, hashtable: pairs },
+      invlists: { fourcc: 'ilar', nlist: v.nlist, codeSize: v.codeSize, lists },
+    } satisfies io.IndexBinaryIVFRecord;
   },
 });

@@ -12,6 +12,8 @@ import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import { Index, type SearchParameters, type SearchResultTuple, type RangeSearchResultTuple } from './base';
 import { METRIC_L2 } from './functions';
 import { checkMetric, headerOf, registerMapping } from './io/registry';
+import { ProductQuantizer } from './pq';
+import { ScalarQuantizer } from './sq';
 import { registerWrapper } from './wrap';
 
 function positiveInt(v: unknown, name: string): number {
@@ -152,8 +154,32 @@ export class IndexHNSWFlat extends IndexHNSW<ix.IndexHNSWFlat> {
   }
 }
 
+export class IndexHNSWPQ extends IndexHNSW<ix.IndexHNSWPQ> {
+  /** `faiss.IndexHNSWPQ(d, pq_m, M)`: PQ storage of pq_m 8-bit sub-quantizers, L2 */
+  constructor(d: number, pq_m: number, M = 32) {
+    super(new ix.IndexHNSWPQ(d, pq_m, M));
+  }
+  /** the storage's product quantizer (`faiss.downcast_index(index.storage).pq`) */
+  get pq(): ProductQuantizer {
+    return new ProductQuantizer(this.impl.pq);
+  }
+}
+
+export class IndexHNSWSQ extends IndexHNSW<ix.IndexHNSWSQ> {
+  /** `faiss.IndexHNSWSQ(d, qtype, M, metric=faiss.METRIC_L2)` */
+  constructor(d: number, qtype: number, M = 32, metric: number = METRIC_L2) {
+    super(new ix.IndexHNSWSQ(d, qtype as ix.QuantizerType, M, metric as ix.MetricType));
+  }
+  /** the storage's scalar quantizer (`faiss.downcast_index(index.storage).sq`) */
+  get sq(): ScalarQuantizer {
+    return new ScalarQuantizer(this.impl.sq);
+  }
+}
+
 registerWrapper(ix.IndexHNSW as unknown as abstract new (...args: never[]) => ix.IndexHNSW, IndexHNSW);
 registerWrapper(ix.IndexHNSWFlat, IndexHNSWFlat);
+registerWrapper(ix.IndexHNSWPQ, IndexHNSWPQ);
+registerWrapper(ix.IndexHNSWSQ, IndexHNSWSQ);
 
 /** HNSW record fields <-> the graph's parts. */
 export function hnswFromRecord(r: io.HNSWRecord): ix.HnswParts {
@@ -222,5 +248,87 @@ registerMapping({
       hnsw: hnswToRecord(h.hnsw),
       storage: { fourcc: h.metricType === ix.MetricType.L2 ? 'IxF2' : 'IxFI', header: { ...header }, xb: h.vectors } satisfies io.IndexFlatRecord,
     } satisfies io.IndexHNSWRecord;
+  },
+});
+
+function checkStorage(r: io.IndexHNSWRecord, storage: ix.Index): void {
+  if (storage.d !== r.header.d || storage.ntotal !== r.header.ntotal) {
+    throw new MetalFaissError(
+      'IO_FORMAT',
+      `invalid ${r.fourcc} index in the file: the storage holds ${storage.ntotal} vectors of d = ${storage.d}, the header says ${r.header.ntotal} of d = ${r.header.d}`,
+    );
+  }
+}
+
+function asIoFormat<T>(fourcc: string, build: () => T): T {
+  try {
+    return build();
+  } catch (cause) {
+    if (MetalFaissError.isInstance(cause) && cause.code !== 'IO_FORMAT' && cause.code !== 'UNSUPPORTED') {
+      throw new MetalFaissError('IO_FORMAT', `invalid ${fourcc} index in the file: ${cause.message}`, { cause });
+    }
+    throw cause;
+  }
+}
+
+registerMapping({
+  name: 'IndexHNSWPQ',
+  fourccs: ['IHNp'],
+  fromRecord(record, ctx) {
+    const r = record as io.IndexHNSWRecord;
+    checkMetric(r.header, r.fourcc);
+    const storage = ctx.fromRecord(r.storage);
+    if (!(storage instanceof ix.IndexPQ)) throw new MetalFaissError('IO_FORMAT', `invalid IHNp index in the file: expected IndexPQ storage, received ${r.storage.fourcc}`);
+    checkStorage(r, storage);
+    if (storage.pq.nbits !== 8) throw new MetalFaissError('UNSUPPORTED', `the IHNp index in the file uses ${storage.pq.nbits}-bit PQ codes; IndexHNSWPQ supports 8 bits (as FAISS's constructor)`);
+    return asIoFormat('IHNp', () =>
+      ix.IndexHNSWPQ.fromParts({
+        d: r.header.d,
+        pqM: storage.pq.M,
+        hnsw: hnswFromRecord(r.hnsw),
+        centroids: storage.pq.isTrained ? storage.pq.centroids : new Float32Array(0),
+        codes: storage.codes,
+      }),
+    );
+  },
+  writes: (index) => index instanceof ix.IndexHNSWPQ,
+  toRecord(index, ctx) {
+    const h = index as ix.IndexHNSWPQ;
+    const storage = new ix.IndexPQ(h.d, h.pq.M, 8);
+    if (h.pq.isTrained) storage.pq.setCentroids(h.pq.centroids);
+    if (h.ntotal > 0) storage.addCodes(h.codes);
+    return { fourcc: 'IHNp', header: headerOf(h), hnsw: hnswToRecord(h.hnsw), storage: ctx.toRecord(storage) as io.IndexRecord } satisfies io.IndexHNSWRecord;
+  },
+});
+
+registerMapping({
+  name: 'IndexHNSWSQ',
+  fourccs: ['IHNs'],
+  fromRecord(record, ctx) {
+    const r = record as io.IndexHNSWRecord;
+    checkMetric(r.header, r.fourcc);
+    const storage = ctx.fromRecord(r.storage);
+    if (!(storage instanceof ix.IndexScalarQuantizer)) throw new MetalFaissError('IO_FORMAT', `invalid IHNs index in the file: expected IndexScalarQuantizer storage, received ${r.storage.fourcc}`);
+    checkStorage(r, storage);
+    return asIoFormat('IHNs', () =>
+      ix.IndexHNSWSQ.fromParts({
+        d: r.header.d,
+        metricType: r.header.metricType,
+        hnsw: hnswFromRecord(r.hnsw),
+        qtype: storage.sq.qtype,
+        trained: storage.sq.isTrained ? storage.sq.trained : new Float32Array(0),
+        codes: storage.codes,
+        rangestat: storage.sq.rangestat,
+        rangestatArg: storage.sq.rangestatArg,
+      }),
+    );
+  },
+  writes: (index) => index instanceof ix.IndexHNSWSQ,
+  toRecord(index, ctx) {
+    const h = index as ix.IndexHNSWSQ;
+    const storage = new ix.IndexScalarQuantizer(h.d, h.sq.qtype, { metric: h.metricType, rangestat: h.sq.rangestat, rangestatArg: h.sq.rangestatArg });
+    if (h.sq.isTrained && h.sq.trained.length > 0) storage.sq.setTrained(h.sq.trained);
+    if (h.ntotal > 0) storage.addCodes(h.codes);
+    return { fourcc: 'IHNs', header: headerOf(h), hnsw: hnswToRecord(h.hnsw), storage: ctx.toRecord(storage) as io.IndexRecord } satisfies io.IndexHNSWRecord;
   },
 });

@@ -221,3 +221,88 @@ Dd, I = idx.search(q, 10); out('D.f32', Dd.astype(np.float32)); out('I.i64', I.a
     expect(Dd.length).toBe(500);
   });
 });
+
+describe.skipIf(!hasFaiss)('HNSW over PQ / SQ storage, binary IVF: files both ways', () => {
+  const d = 32;
+  const x = data(5000, d, 21);
+  const q = data(100, d, 22);
+
+  it('FAISS IndexHNSWPQ / IndexHNSWSQ files search here as in FAISS; ours search in FAISS as here', () => {
+    write('x.f32', x);
+    write('q.f32', q);
+    py(`
+x = f32('x.f32', ${d}); q = f32('q.f32', ${d})
+for name, idx in (('pq', faiss.IndexHNSWPQ(${d}, 8, 16)), ('sq', faiss.IndexHNSWSQ(${d}, faiss.ScalarQuantizer.QT_8bit, 16))):
+    idx.train(x); idx.add(x); idx.hnsw.efSearch = 32
+    faiss.write_index(idx, os.path.join(D, name + '.faiss'))
+    Dd, I = idx.search(q, 10)
+    out(name + '.I.i64', I.astype(np.int64))
+`);
+    const pq = faiss.read_index(file('pq.faiss')) as faiss.IndexHNSWPQ;
+    expect(pq).toBeInstanceOf(faiss.IndexHNSWPQ);
+    expect(pq.pq.M).toBe(8);
+    expect(agreement(pq.search(q, 10)[1], read('pq.I.i64', BigInt64Array))).toBeGreaterThanOrEqual(0.99);
+    const sq = faiss.read_index(file('sq.faiss')) as faiss.IndexHNSWSQ;
+    expect(sq).toBeInstanceOf(faiss.IndexHNSWSQ);
+    expect(agreement(sq.search(q, 10)[1], read('sq.I.i64', BigInt64Array))).toBeGreaterThanOrEqual(0.99);
+    // and back: our copies of them, written here, searched by FAISS
+    faiss.write_index(pq, file('opq.faiss'));
+    faiss.write_index(sq, file('osq.faiss'));
+    py(`
+q = f32('q.f32', ${d})
+for name in ('opq', 'osq'):
+    idx = faiss.read_index(os.path.join(D, name + '.faiss'))
+    Dd, I = idx.search(q, 10)
+    out(name + '.I.i64', I.astype(np.int64))
+`);
+    expect(agreement(pq.search(q, 10)[1], read('opq.I.i64', BigInt64Array))).toBeGreaterThanOrEqual(0.99);
+    expect(agreement(sq.search(q, 10)[1], read('osq.I.i64', BigInt64Array))).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('IndexHNSWSQ built here (fp16, inner product) reads in FAISS with our results', () => {
+    const index = new faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_fp16, 12, faiss.METRIC_INNER_PRODUCT);
+    index.train(x);
+    index.add(x);
+    faiss.write_index(index, file('ofp16.faiss'));
+    write('q.f32', q);
+    py(`
+q = f32('q.f32', ${d})
+idx = faiss.read_index(os.path.join(D, 'ofp16.faiss'))
+Dd, I = idx.search(q, 10)
+out('I.i64', I.astype(np.int64))
+`);
+    expect(agreement(index.search(q, 10)[1], read('I.i64', BigInt64Array))).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('IndexBinaryIVF files both ways, exactly', () => {
+    const cs = 16;
+    const r = rng(31);
+    const xb = new Uint8Array(4000 * cs).map(() => Math.floor(r() * 256));
+    const xq = new Uint8Array(40 * cs).map(() => Math.floor(r() * 256));
+    write('xb.u8', xb);
+    write('xq.u8', xq);
+    py(`
+xb = u8('xb.u8', 16); xq = u8('xq.u8', 16)
+idx = faiss.IndexBinaryIVF(faiss.IndexBinaryFlat(128), 128, 16)
+idx.train(xb); idx.add(xb); idx.nprobe = 4
+faiss.write_index_binary(idx, os.path.join(D, 'bivf.faiss'))
+Dd, I = idx.search(xq, 10); out('D.i32', Dd.astype(np.int32)); out('I.i64', I.astype(np.int64))
+`);
+    const ivf = faiss.read_index_binary(file('bivf.faiss')) as faiss.IndexBinaryIVF;
+    expect(ivf).toBeInstanceOf(faiss.IndexBinaryIVF);
+    expect(ivf.nprobe).toBe(4);
+    expect(ivf.search(xq, 10)).toEqual([read('D.i32', Int32Array), read('I.i64', BigInt64Array)]);
+    const ours = new faiss.IndexBinaryIVF(new faiss.IndexBinaryFlat(128), 128, 16);
+    ours.train(xb);
+    ours.add(xb);
+    ours.nprobe = 3;
+    faiss.write_index_binary(ours, file('obivf.faiss'));
+    py(`
+xq = u8('xq.u8', 16)
+idx = faiss.read_index_binary(os.path.join(D, 'obivf.faiss'))
+assert idx.nprobe == 3
+Dd, I = idx.search(xq, 10); out('oD.i32', Dd.astype(np.int32)); out('oI.i64', I.astype(np.int64))
+`);
+    expect(ours.search(xq, 10)).toEqual([read('oD.i32', Int32Array), read('oI.i64', BigInt64Array)]);
+  });
+});
