@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <queue>
 #include <stdexcept>
 #include <string>
@@ -1004,18 +1005,46 @@ struct NodeDistFarther {
   bool operator<(const NodeDistFarther& o) const { return d > o.d; }
 };
 
+// A one-byte spin lock per node: the locks are taken once per link and
+// nearly never contended, so a byte array (cache friendly, unlike an array of
+// 40-byte mutexes) with a short spin then yield is the cheapest choice.
+class NodeLock {
+ public:
+  explicit NodeLock(std::atomic<uint8_t>& f) : f_(f) {}
+  void lock() {
+    for (int spins = 0; f_.exchange(1, std::memory_order_acquire) != 0; spins++) {
+      while (f_.load(std::memory_order_relaxed) != 0) {
+        if (spins < 64) {
+#if defined(__x86_64__) || defined(_M_X64)
+          __builtin_ia32_pause();
+#endif
+          spins++;
+        } else {
+          std::this_thread::yield();
+        }
+      }
+    }
+  }
+  void unlock() { f_.store(0, std::memory_order_release); }
+
+ private:
+  std::atomic<uint8_t>& f_;
+};
+
 struct Builder {
   HnswGraph& g;
   View v;
   int32_t efc;
   bool cache;  // edge distances maintained (flat storage)
-  std::vector<std::mutex> locks;
+  std::unique_ptr<std::atomic<uint8_t>[]> locks;
   std::mutex entry;
 
-  Builder(HnswGraph& graph, int32_t ef_construction, bool use_cache, size_t nlocks)
-      : g(graph), v(graph), efc(ef_construction), cache(use_cache), locks(nlocks) {}
+  Builder(HnswGraph& graph, int32_t ef_construction, bool use_cache)
+      : g(graph), v(graph), efc(ef_construction), cache(use_cache), locks(new std::atomic<uint8_t>[graph.ntotal > 0 ? graph.ntotal : 1]) {
+    for (int64_t i = 0; i < (graph.ntotal > 0 ? graph.ntotal : 1); i++) locks[i].store(0, std::memory_order_relaxed);
+  }
 
-  std::mutex& lock_of(int64_t node) { return locks[static_cast<size_t>(node) & (locks.size() - 1)]; }
+  NodeLock lock_of(int64_t node) { return NodeLock(locks[node]); }
 };
 
 // FAISS's HNSW::shrink_neighbor_list: visit candidates nearest first, keep
@@ -1147,8 +1176,10 @@ void add_links_starting_from(Builder& bd, Dis& dis, int32_t pt_id, int32_t neare
   }
   bd.lock_of(pt_id).unlock();
   for (const auto& od : linked) {
-    std::lock_guard<std::mutex> guard(bd.lock_of(od.first));
+    NodeLock l = bd.lock_of(od.first);
+    l.lock();
     add_link(bd, dis, od.first, pt_id, level, od.second);
+    l.unlock();
   }
   bd.lock_of(pt_id).lock();
 }
@@ -1194,12 +1225,6 @@ std::vector<float> compute_sdc(const HnswStorage& s) {
   return sdc;
 }
 
-size_t lock_count(int64_t ntotal) {
-  size_t n = 1;
-  while (n < static_cast<size_t>(ntotal) && n < (1u << 16)) n <<= 1;
-  return n;
-}
-
 struct SlotState {
   std::unique_ptr<Dis> dis;
   VisitedTable vt;
@@ -1213,7 +1238,7 @@ void hnsw_add(HnswGraph& g, const HnswStorage& s, const HnswAddParams& p) {
   std::vector<float> sdc;
   if (s.kind == kHnswPQ) sdc = compute_sdc(s);
   const bool cache = g.edge_distances != nullptr && s.kind == kHnswFlat;
-  Builder bd(g, p.ef_construction, cache, lock_count(g.ntotal));
+  Builder bd(g, p.ef_construction, cache);
   const int threads = planned_slots(1 << 30);
   std::vector<SlotState> slots(threads);
   auto slot_state = [&](int slot) -> SlotState& {
