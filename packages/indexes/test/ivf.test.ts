@@ -323,8 +323,10 @@ describe('direct map, reconstruction, removal, merge', () => {
     expect(index.directMap.type).toBe('array');
     expect(Array.from(index.reconstruct(5))).toEqual(Array.from(xb.subarray(5 * d, 6 * d)));
     expectCode(() => index.reconstruct(6000), 'INVALID_ARGUMENT', /invalid key/);
-    index.setDirectMapType('hashtable');
+    index.makeDirectMap('hashtable');
+    expect(index.directMap.type).toBe('hashtable');
     expect(Array.from(index.reconstruct(5999n))).toEqual(Array.from(xb.subarray(5999 * d)));
+    expectCode(() => index.makeDirectMap('tree' as never), 'INVALID_ARGUMENT', /'none', 'array' or 'hashtable'/);
     expectCode(() => index.reconstruct(-3), 'INVALID_ARGUMENT', /key not found/);
     index.makeDirectMap(false);
     expect(Array.from(index.reconstructN(10, 3))).toEqual(Array.from(xb.subarray(10 * d, 13 * d)));

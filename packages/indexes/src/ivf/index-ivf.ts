@@ -817,9 +817,18 @@ export abstract class IndexIVF extends Index {
 
   // ------------------------------------------------------------------ direct map, reconstruction
 
-  /** FAISS's make_direct_map(b): 'array' map on (true) or no map (false). */
-  makeDirectMap(on = true): void {
-    if (typeof on !== 'boolean') throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for makeDirectMap, received ${describeValue(on)}`);
+  /**
+   * FAISS's make_direct_map(b): the 'array' map (true, the default) or no map
+   * (false); a type name ('none' | 'array' | 'hashtable') picks that map.
+   */
+  makeDirectMap(on: boolean | DirectMapType = true): void {
+    if (typeof on === 'string') {
+      this.setDirectMapType(on);
+      return;
+    }
+    if (typeof on !== 'boolean') {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean or 'none' | 'array' | 'hashtable' for makeDirectMap, received ${describeValue(on)}`);
+    }
     this.setDirectMapType(on ? 'array' : 'none');
   }
 
