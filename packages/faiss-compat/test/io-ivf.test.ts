@@ -266,4 +266,22 @@ for name in ['IvFL', 'IvFl']:
       expectSameResults(r.distances, r.labels, asF32(out[`${name}_D`]), asI64(out[`${name}_I`]), k, 1e-5, name);
     }
   });
+
+  it('an IVF over an HNSW coarse quantizer (IVF32_HNSW16,Flat) loads through the HNSW mapping and writes back byte for byte', () => {
+    const script = `
+xb = load('xb', 'float32').reshape(-1, 32); xq = load('xq', 'float32').reshape(-1, 32)
+index = faiss.index_factory(32, 'IVF32_HNSW16,Flat'); index.train(xb); index.add(xb); index.nprobe = 5
+save('hnsw', faiss.serialize_index(index))
+Dv, Iv = index.search(xq, ${k}); save('hnsw_D', Dv); save('hnsw_I', Iv)
+`;
+    const out = runFaiss1(script, { xb, xq }, ['hnsw', 'hnsw_D', 'hnsw_I']);
+    const bytes = new Uint8Array(out.hnsw);
+    const index = faiss.deserialize_index(bytes) as faiss.IndexIVFFlat;
+    expect(index).toBeInstanceOf(faiss.IndexIVFFlat);
+    expect(index.quantizer).toBeInstanceOf(faiss.IndexHNSWFlat);
+    expect(index.nprobe).toBe(5);
+    const [D, I] = index.search(xq, k);
+    expectSameResults(D, I, asF32(out.hnsw_D), asI64(out.hnsw_I), k, 1e-5, 'IVF32_HNSW16,Flat');
+    expect(sameBytes(faiss.serialize_index(index), bytes)).toBe(true);
+  });
 });

@@ -12,15 +12,6 @@ import { MetalFaissError } from '@metalfaiss/metal-kernels';
 import { fromFile, ivfPartsFromRecord, ivfRecordFields } from './ivf';
 import { checkMetric, headerOf, registerMapping } from './registry';
 
-/** The ScalarQuantizer block of a record, as a trained (or untrained) quantizer. */
-export function scalarQuantizerFromRecord(r: io.ScalarQuantizerRecord, fourcc: string): ix.ScalarQuantizer {
-  return fromFile(fourcc, () => {
-    const sq = new ix.ScalarQuantizer(r.d, r.qtype as ix.QuantizerType, { rangestat: r.rangestat as ix.RangeStat, rangestatArg: r.rangestatArg });
-    if (r.trained.length > 0) sq.setTrained(r.trained);
-    return sq;
-  });
-}
-
 export function scalarQuantizerRecord(sq: ix.ScalarQuantizer): io.ScalarQuantizerRecord {
   return { qtype: sq.qtype, rangestat: sq.rangestat, rangestatArg: sq.rangestatArg, d: sq.d, codeSize: sq.codeSize, trained: sq.trained };
 }
@@ -42,14 +33,13 @@ registerMapping({
   fromRecord(record) {
     const r = record as io.IndexScalarQuantizerRecord;
     checkMetric(r.header, r.fourcc);
-    const sq = scalarQuantizerFromRecord(r.sq, r.fourcc);
     return fromFile(r.fourcc, () => {
-      const index = new ix.IndexScalarQuantizer(r.header.d, sq.qtype, {
+      const index = new ix.IndexScalarQuantizer(r.header.d, r.sq.qtype as ix.QuantizerType, {
         metric: r.header.metricType as ix.MetricType,
-        rangestat: sq.rangestat,
-        rangestatArg: sq.rangestatArg,
+        rangestat: r.sq.rangestat as ix.RangeStat,
+        rangestatArg: r.sq.rangestatArg,
       });
-      if (sq.trained.length > 0) index.sq.setTrained(sq.trained);
+      if (r.sq.trained.length > 0) index.sq.setTrained(r.sq.trained);
       checkTrainedFlag(r.fourcc, r.header.isTrained, index.isTrained, 'ScalarQuantizer');
       if (r.codes.length !== r.header.ntotal * index.codeSize) {
         throw new MetalFaissError('IO_FORMAT', `expected ntotal * code_size = ${r.header.ntotal * index.codeSize} code bytes in the IxSQ index, received ${r.codes.length}`);
