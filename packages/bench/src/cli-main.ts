@@ -45,6 +45,7 @@ options:
   --no-faiss         skip FAISS                      --no-peers     skip usearch
   --out DIR          write CSV, JSON and SVG files here (default bench-out/)
   --peak-gflops G    machine peak for "% of peak" (default ${DEFAULT_PEAK_GFLOPS}, the project machine's AVX-512 FMA peak)
+  --faiss-threads L  FAISS thread counts to try, the faster kept per figure (default: 1,<cores>)
   --no-cache         recompute the ground truth instead of using ${'$'}{XDG_CACHE_HOME:-~/.cache}/metalfaiss
 `;
 
@@ -88,6 +89,7 @@ function parse(argv: string[]) {
       merge: { type: 'boolean' },
       'render-only': { type: 'boolean' },
       'no-install-peers': { type: 'boolean' },
+      'faiss-threads': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -128,6 +130,11 @@ export async function main(argv: string[]): Promise<number> {
       faiss: values['no-faiss'] ? false : undefined,
       peers: values['no-peers'] ? false : undefined,
       cacheDir: values['no-cache'] ? null : undefined,
+      faissThreads: values['faiss-threads'] === undefined ? undefined : values['faiss-threads'].split(',').map((t) => {
+        const n = intOption('faiss-threads', t.trim());
+        if (!n) throw new MetalFaissError('INVALID_ARGUMENT', `expected thread counts like 1,2 for --faiss-threads, received ${JSON.stringify(values['faiss-threads'])}`);
+        return n;
+      }),
     }).filter(([, v]) => v !== undefined),
   );
 

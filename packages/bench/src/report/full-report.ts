@@ -178,7 +178,8 @@ export function measuredLines(r: BenchReport): string[] {
     .map((i) => {
       const row = rows.find((x) => x.impl === i)!;
       if (i === 'faiss') {
-        return `FAISS ${p.faiss?.version ?? ''} best of 1 and ${p.availableParallelism} threads (${s.faissEnvironment === 'inherit' ? 'environment inherited as is' : 'OpenBLAS env unset, OMP_WAIT_POLICY=PASSIVE'})`;
+        const tried = s.faissThreads ?? (p.availableParallelism > 1 ? [1, p.availableParallelism] : [1]);
+        return `FAISS ${p.faiss?.version ?? ''} ${tried.length > 1 ? `best of ${tried.join(' and ')} threads` : `${tried[0]} thread${tried[0] > 1 ? 's' : ''}`} (${s.faissEnvironment === 'inherit' ? 'environment inherited as is' : 'OpenBLAS env unset, OMP_WAIT_POLICY=PASSIVE'})`;
       }
       if (i === 'hnswlib-node') return 'hnswlib-node one query per call on 1 thread (no batch API)';
       return `${i} ${threadsText(rows, i)}${row.note.includes('one query per call') ? ', one query per call' : ''}`;

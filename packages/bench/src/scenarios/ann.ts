@@ -218,7 +218,7 @@ export function annScenario(spec: AnnSpec): Scenario {
       if (ctx.faiss) {
         const f = await ctx.faiss.runBest(
           { factory, metric: ds.metric, k: s.k, nq: s.nq, modes: ['batch'], searchParams: points.map((p) => p.faiss), warmup: s.warmup, reps: s.reps },
-          undefined,
+          s.faissThreads,
           log,
         );
         details.faiss = {

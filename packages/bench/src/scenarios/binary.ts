@@ -195,7 +195,7 @@ export async function runBinary(ctx: ScenarioContext): Promise<ScenarioOutcome> 
       try {
         const f = await ctx.faiss.runBest(
           { factory: pipe.factory, metric: 'l2', k, nq, modes: ['batch'], searchParams: pipe.points.map((p) => p.faiss), warmup: s.warmup, reps: s.reps, binary: true, dBits: set.dBits },
-          undefined,
+          s.faissThreads,
           log,
         );
         pipe.points.forEach((p, i) => {

@@ -94,7 +94,7 @@ export async function runFlat(ctx: ScenarioContext): Promise<ScenarioOutcome> {
         factory: 'Flat', metric: ds.metric, k, nq, modes: ['batch', 'single'],
         warmup: s.warmup, reps: s.reps, singleQueries: nSingle, singleWarmup: s.singleWarmup,
       },
-      undefined,
+      s.faissThreads,
       log,
     );
     const fs = faiss.searches[0];

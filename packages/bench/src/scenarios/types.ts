@@ -38,6 +38,8 @@ export interface BenchSettings {
    * OPENBLAS_L2_SIZE and sets OMP_WAIT_POLICY=PASSIVE; 'inherit': unchanged (tests)
    */
   faissEnvironment?: 'best' | 'inherit';
+  /** FAISS thread counts to try, keeping the faster per figure (default: 1 and the core count) */
+  faissThreads?: number[];
   /** progress lines (the CLI sends them to stderr) */
   log: (line: string) => void;
 }
