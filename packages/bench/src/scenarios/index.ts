@@ -11,10 +11,11 @@ import { hnswTargetsScenario } from './hnsw-targets';
 import { kmeansScenario } from './kmeans';
 import { opqIvfpqScenario } from './opq-ivfpq';
 import { shardsReplicasScenario } from './shards-replicas';
+import { QUANT_SCENARIOS } from './quantizers';
 import { registerScenario } from './registry';
 import type { Scenario } from './types';
 
-export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, ...ANN_SCENARIOS, binaryScenario, shardsReplicasScenario, opqIvfpqScenario, kmeansScenario, hnswTargetsScenario, binaryFlatScenario];
+export const BUILTIN_SCENARIOS: Scenario[] = [flatScenario, ...ANN_SCENARIOS, binaryScenario, shardsReplicasScenario, opqIvfpqScenario, kmeansScenario, hnswTargetsScenario, binaryFlatScenario, ...QUANT_SCENARIOS];
 for (const s of BUILTIN_SCENARIOS) registerScenario(s);
 
 export { getScenario, listScenarios, registerScenario } from './registry';
