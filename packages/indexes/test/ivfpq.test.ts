@@ -4,7 +4,7 @@
  * scan equal to the scanner path; recall against exact ground truth; the
  * index contract.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ArrayInvertedLists,
   IndexFlatIP,
@@ -40,12 +40,10 @@ describe.skipIf(!hasFaiss)('IndexIVFPQ against FAISS 1.7.3', () => {
     { metric: 'ip' as const, byResidual: false, table: 0, M: 4, nbits: 8 },
     { metric: 'l2' as const, byResidual: true, table: 1, M: 16, nbits: 5 },
   ];
-  for (const c of cases) {
-    it(`search equals FAISS's given its trained parts (${c.metric}, by_residual=${c.byResidual}, use_precomputed_table=${c.table}, PQ${c.M}x${c.nbits})`, async () => {
-      const out = runFaiss(
-        `
-d = ${d}
-xt = load('xt', 'float32').reshape(-1, d); xb = load('xb', 'float32').reshape(-1, d); xq = load('xq', 'float32').reshape(-1, d)
+  // every case in one FAISS process
+  const script = cases
+    .map(
+      (c, i) => `
 quantizer = faiss.IndexFlatL2(d) if ${c.metric === 'l2' ? 'True' : 'False'} else faiss.IndexFlatIP(d)
 index = faiss.IndexIVFPQ(quantizer, d, ${nlist}, ${c.M}, ${c.nbits}, ${c.metric === 'l2' ? 1 : 0})
 index.by_residual = ${c.byResidual ? 'True' : 'False'}
@@ -56,21 +54,31 @@ index.precompute_table()
 index.add(xb)
 index.nprobe = 4
 Dv, Iv = index.search(xq, ${k})
-save('D', Dv); save('I', Iv); save('pq', faiss.vector_to_array(index.pq.centroids)); save('upt', np.array([index.use_precomputed_table], dtype='int32'))
-${DUMP_IVF}`,
-        { xt, xb, xq },
-        ['D', 'I', 'pq', 'cent', 'sizes', 'codes', 'ids', 'upt'],
-      );
-      const cent = f32(out.cent);
+P = '${i}_'
+save(P + 'D', Dv); save(P + 'I', Iv); save(P + 'pq', faiss.vector_to_array(index.pq.centroids))
+${DUMP_IVF.replace(/save\('(\w+)'/g, "save(P + '$1'")}`,
+    )
+    .join('');
+  let out: Record<string, Buffer> = {};
+  beforeAll(() => {
+    out = runFaiss(
+      `d = ${d}\nxt = load('xt', 'float32').reshape(-1, d); xb = load('xb', 'float32').reshape(-1, d); xq = load('xq', 'float32').reshape(-1, d)\n${script}`,
+      { xt, xb, xq },
+      cases.flatMap((_, i) => ['D', 'I', 'pq', 'cent', 'sizes', 'codes', 'ids'].map((n) => `${i}_${n}`)),
+    );
+  });
+  cases.forEach((c, ci) => {
+    it(`search equals FAISS's given its trained parts (${c.metric}, by_residual=${c.byResidual}, use_precomputed_table=${c.table}, PQ${c.M}x${c.nbits})`, async () => {
+      const get = (n: string) => out[`${ci}_${n}`];
+      const cent = f32(get('cent'));
       const index = IndexIVFPQ.fromParts({
         d, nlist, M: c.M, nbits: c.nbits, metric: c.metric, quantizer: flatQuantizer(c.metric, d, cent), byResidual: c.byResidual,
-        pqCentroids: f32(out.pq), invlists: listsFrom(out, nlist, Math.ceil((c.M * c.nbits) / 8)), ntotal: nb, nprobe: 4, isTrained: true,
+        pqCentroids: f32(get('pq')), invlists: listsFrom({ sizes: get('sizes'), codes: get('codes'), ids: get('ids') }, nlist, Math.ceil((c.M * c.nbits) / 8)),
+        ntotal: nb, nprobe: 4, isTrained: true,
       });
       index.usePrecomputedTable = c.table as -1 | 0 | 1;
-      const want = { distances: f32(out.D), labels: i64(out.I) };
-      const dec = index.reconstructN(0, 0); // ids are 0..nb-1: reconstruct through the lists below
-      void dec;
-      // exact scores of the decoded entries by id
+      const want = { distances: f32(get('D')), labels: i64(get('I')) };
+      // exact scores of the decoded entries, by id
       const byId = new Map<bigint, Float32Array>();
       for (let l = 0; l < nlist; l++) {
         const ids = index.invlists.ids(l);
@@ -83,7 +91,7 @@ ${DUMP_IVF}`,
         expect(mism).toBeLessThanOrEqual(nq * k * 0.03);
       }
     });
-  }
+  });
 });
 
 describe('IndexIVFPQ', () => {

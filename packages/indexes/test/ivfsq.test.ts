@@ -4,7 +4,7 @@
  * native scan equal to the scanner path, recall against exact ground truth,
  * and the index contract.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ArrayInvertedLists, IndexFlatIP, IndexFlatL2, IndexIVFScalarQuantizer, MetalFaissError, type QuantizerProgress } from '../src/index';
 import { DUMP_IVF, clustered, expectEqualExceptTies, f32, faissAvailable, groundTruth, i64, listsFrom, recallAtK, runFaiss, score } from './pq-sq-helpers';
 
@@ -29,43 +29,51 @@ describe.skipIf(!hasFaiss)('IndexIVFScalarQuantizer against FAISS 1.7.3', () => 
     { qtype: 4, metric: 'l2', byResidual: true },
     { qtype: 6, metric: 'ip', byResidual: true },
   ];
-  for (const c of cases) {
-    it(`codes, trained ranges and search equal FAISS's (qtype ${c.qtype}, ${c.metric}, by_residual=${c.byResidual})`, async () => {
-      const out = runFaiss(
-        `
-d = ${d}
-xt = load('xt', 'float32').reshape(-1, d); xb = load('xb', 'float32').reshape(-1, d); xq = load('xq', 'float32').reshape(-1, d)
+  const script = cases
+    .map(
+      (c, i) => `
 quantizer = faiss.IndexFlatL2(d) if ${c.metric === 'l2' ? 'True' : 'False'} else faiss.IndexFlatIP(d)
 index = faiss.IndexIVFScalarQuantizer(quantizer, d, ${nlist}, ${c.qtype}, ${c.metric === 'l2' ? 1 : 0}, ${c.byResidual ? 'True' : 'False'})
 index.train(xt)
 index.add(xb)
 index.nprobe = 4
 Dv, Iv = index.search(xq, ${k})
-save('D', Dv); save('I', Iv); save('trained', faiss.vector_to_array(index.sq.trained).astype('float32'))
-${DUMP_IVF}`,
-        { xt, xb, xq },
-        ['D', 'I', 'trained', 'cent', 'sizes', 'codes', 'ids'],
-      );
-      const cent = f32(out.cent);
+P = '${i}_'
+save(P + 'D', Dv); save(P + 'I', Iv); save(P + 'trained', faiss.vector_to_array(index.sq.trained).astype('float32'))
+${DUMP_IVF.replace(/save\('(\w+)'/g, "save(P + '$1'")}`,
+    )
+    .join('');
+  let out: Record<string, Buffer> = {};
+  beforeAll(() => {
+    out = runFaiss(
+      `d = ${d}\nxt = load('xt', 'float32').reshape(-1, d); xb = load('xb', 'float32').reshape(-1, d); xq = load('xq', 'float32').reshape(-1, d)\n${script}`,
+      { xt, xb, xq },
+      cases.flatMap((_, i) => ['D', 'I', 'trained', 'cent', 'sizes', 'codes', 'ids'].map((n) => `${i}_${n}`)),
+    );
+  });
+  cases.forEach((c, ci) => {
+    it(`codes, trained ranges and search equal FAISS's (qtype ${c.qtype}, ${c.metric}, by_residual=${c.byResidual})`, async () => {
+      const get = (n: string) => out[`${ci}_${n}`];
+      const cent = f32(get('cent'));
       const quantizer = c.metric === 'l2' ? new IndexFlatL2(d) : new IndexFlatIP(d);
       quantizer.addSync(cent);
       // our own training of the ranges on FAISS's quantizer: identical parameters
       const mine = new IndexIVFScalarQuantizer(d, nlist, c.qtype as 0, { metric: c.metric, quantizer, byResidual: c.byResidual });
       await mine.train(xt);
-      expect(Array.from(mine.sq.trained)).toEqual(Array.from(f32(out.trained)));
+      expect(Array.from(mine.sq.trained)).toEqual(Array.from(f32(get('trained'))));
       mine.addSync(xb);
-      const lists = listsFrom(out, nlist, mine.codeSize);
+      const lists = listsFrom({ sizes: get('sizes'), codes: get('codes'), ids: get('ids') }, nlist, mine.codeSize);
       for (let l = 0; l < nlist; l++) {
         expect(Array.from(mine.invlists.ids(l))).toEqual(Array.from(lists.ids(l)));
         expect(Array.from(mine.invlists.codes(l)), `list ${l} codes`).toEqual(Array.from(lists.codes(l)));
       }
       const index = IndexIVFScalarQuantizer.fromParts({
-        d, nlist, qtype: c.qtype as 0, metric: c.metric, quantizer, byResidual: c.byResidual, trained: f32(out.trained),
+        d, nlist, qtype: c.qtype as 0, metric: c.metric, quantizer, byResidual: c.byResidual, trained: f32(get('trained')),
         invlists: lists, ntotal: nb, nprobe: 4, isTrained: true,
       });
       index.makeDirectMap();
       const dec = index.reconstructN(0, nb);
-      const want = { distances: f32(out.D), labels: i64(out.I) };
+      const want = { distances: f32(get('D')), labels: i64(get('I')) };
       let scale = 0;
       for (const v of want.distances) if (Number.isFinite(v)) scale = Math.max(scale, Math.abs(v));
       for (const got of [index.searchSync(xq, k), await index.search(xq, k)]) {
@@ -73,7 +81,7 @@ ${DUMP_IVF}`,
         expect(mism).toBeLessThanOrEqual(nq * k * 0.03);
       }
     });
-  }
+  });
 });
 
 describe('IndexIVFScalarQuantizer', () => {

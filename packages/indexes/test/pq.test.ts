@@ -3,7 +3,7 @@
  * given FAISS's trained centroids, training quality on par with FAISS's,
  * recall against exact ground truth, and the index contract.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IDSelectorRange, IndexPQ, MetalFaissError, ProductQuantizer, SearchType, type QuantizerProgress } from '../src/index';
 import { clustered, expectEqualExceptTies, f32, faissAvailable, groundTruth, i64, recallAtK, runFaiss, score, u8 } from './pq-sq-helpers';
 
@@ -25,37 +25,45 @@ function indexAt(codes: Uint8Array, o: number, m: number, nbits: number): number
 }
 
 describe.skipIf(!hasFaiss)('IndexPQ against FAISS 1.7.3', () => {
-  for (const { M, nbits, metric } of [
+  const d = 32;
+  const nb = 3000;
+  const nq = 40;
+  const k = 10;
+  const xt = clustered(6000, d, 1);
+  const xb = clustered(nb, d, 2);
+  const xq = clustered(nq, d, 3);
+  const cases = [
     { M: 8, nbits: 8, metric: 'l2' as const },
     { M: 8, nbits: 8, metric: 'ip' as const },
     { M: 4, nbits: 6, metric: 'l2' as const },
     { M: 16, nbits: 4, metric: 'ip' as const },
-  ]) {
-    it(`codes and search equal FAISS's given its centroids (M=${M} nbits=${nbits} ${metric})`, () => {
-      const d = 32;
-      const nb = 3000;
-      const nq = 40;
-      const k = 10;
-      const xt = clustered(6000, d, 1);
-      const xb = clustered(nb, d, 2);
-      const xq = clustered(nq, d, 3);
-      const out = runFaiss(
-        `
-d = ${d}
-xt = load('xt', 'float32').reshape(-1, d); xb = load('xb', 'float32').reshape(-1, d); xq = load('xq', 'float32').reshape(-1, d)
-index = faiss.IndexPQ(d, ${M}, ${nbits}, ${metric === 'l2' ? 1 : 0})
+  ];
+  let out: Record<string, Buffer> = {};
+  beforeAll(() => {
+    const script = cases
+      .map(
+        (c, i) => `
+index = faiss.IndexPQ(d, ${c.M}, ${c.nbits}, ${c.metric === 'l2' ? 1 : 0})
 index.pq.cp.niter = 10
 index.train(xt); index.add(xb)
 Dv, Iv = index.search(xq, ${k})
-save('D', Dv); save('I', Iv); save('codes', faiss.vector_to_array(index.codes)); save('cent', faiss.vector_to_array(index.pq.centroids))
+save('${i}_D', Dv); save('${i}_I', Iv); save('${i}_codes', faiss.vector_to_array(index.codes)); save('${i}_cent', faiss.vector_to_array(index.pq.centroids))
 `,
-        { xt, xb, xq },
-        ['D', 'I', 'codes', 'cent'],
-      );
+      )
+      .join('');
+    out = runFaiss(
+      `d = ${d}\nxt = load('xt', 'float32').reshape(-1, d); xb = load('xb', 'float32').reshape(-1, d); xq = load('xq', 'float32').reshape(-1, d)\n${script}`,
+      { xt, xb, xq },
+      cases.flatMap((_, i) => ['D', 'I', 'codes', 'cent'].map((n) => `${i}_${n}`)),
+    );
+  });
+  cases.forEach(({ M, nbits, metric }, ci) => {
+    it(`codes and search equal FAISS's given its centroids (M=${M} nbits=${nbits} ${metric})`, () => {
+      const get = (n: string) => out[`${ci}_${n}`];
       const index = new IndexPQ(d, M, nbits, metric);
-      index.pq.setCentroids(f32(out.cent));
+      index.pq.setCentroids(f32(get('cent')));
       index.addSync(xb);
-      const want = u8(out.codes);
+      const want = u8(get('codes'));
       const cs = index.codeSize;
       const cent = index.pq.centroids;
       const ksub = 2 ** nbits;
@@ -78,16 +86,16 @@ save('D', Dv); save('I', Iv); save('codes', faiss.vector_to_array(index.codes));
       expect(differ).toBeLessThanOrEqual(nb * M * 0.001);
       // the same codes as FAISS: search results equal except exact ties
       const same = new IndexPQ(d, M, nbits, metric);
-      same.pq.setCentroids(f32(out.cent));
+      same.pq.setCentroids(f32(get('cent')));
       same.addCodes(want);
       const got = same.searchSync(xq, k);
       const dec = same.reconstructN(0, nb);
       let scale = 0;
-      for (const v of f32(out.D)) scale = Math.max(scale, Math.abs(v));
-      const mism = expectEqualExceptTies(got, { distances: f32(out.D), labels: i64(out.I) }, nq, k, (q, l) => score(metric, xq, q, dec, Number(l), d), 1e-5 * scale + 1e-4);
+      for (const v of f32(get('D'))) scale = Math.max(scale, Math.abs(v));
+      const mism = expectEqualExceptTies(got, { distances: f32(get('D')), labels: i64(get('I')) }, nq, k, (q, l) => score(metric, xq, q, dec, Number(l), d), 1e-5 * scale + 1e-4);
       expect(mism).toBeLessThanOrEqual(nq * k * 0.02);
     });
-  }
+  });
 
   it('our training reconstructs as well as FAISS (same clustering parameters)', () => {
     const d = 32;
