@@ -141,7 +141,10 @@ describe('IndexIVFScalarQuantizer', () => {
     await index.train(xb.subarray(0, 4000 * d), { onProgress: (p) => seen.push(p) });
     expect(seen.map((p) => p.done)).toEqual([0, 1, 2]);
     index.setDirectMapType('hashtable');
-    await index.add(xb.subarray(0, 2000 * d));
+    const adds: QuantizerProgress[] = [];
+    await index.add(xb.subarray(0, 2000 * d), { onProgress: (p) => adds.push(p) });
+    expect(adds.at(-1)).toMatchObject({ phase: 'add', done: 2000, total: 2000 });
+    expect(adds.some((p) => p.step === 'encode')).toBe(true);
     expect(() => index.addSync(new Float32Array(d - 1))).toThrow(MetalFaissError);
     expect(index.ntotal).toBe(2000);
     const r = index.reconstruct(11);

@@ -39,7 +39,7 @@ import { quantizerOptions } from '../sq/options';
 import { maybeSubsample } from '../transforms/random-normal';
 import { IndexIVF, type IndexIVFOptions, type IndexIVFParts } from './index-ivf';
 import type { InvertedListScanner, IVFRangeJob, IVFSearchJob } from './scanner';
-import { IvfCodecSupport, type ReportFn } from './ivf-sq';
+import { IvfCodecSupport, encodeInChunks, type ReportFn } from './ivf-sq';
 
 /** FAISS's precomputed_table_max_bytes: 2 GB. */
 export const PRECOMPUTED_TABLE_MAX_BYTES = 2 ** 31;
@@ -233,8 +233,27 @@ export class IndexIVFPQ extends IndexIVF {
   }
 
   protected async encodeVectorsAsync(x: Float32Array, n: number, listNos: BigInt64Array): Promise<Uint8Array> {
-    const src = this.byResidual ? this.#support.residualsOf(x, n, listNos) : x;
-    return this.pq.computeCodesAsync(src.subarray(0, n * this.d));
+    const d = this.d;
+    return encodeInChunks(n, d, this.codeSize, (i0, i1) => {
+      const rows = x.subarray(i0 * d, i1 * d);
+      const src = this.byResidual ? this.#support.residualsOf(rows, i1 - i0, listNos.subarray(i0, i1)) : rows;
+      return this.pq.computeCodesAsync(src);
+    }, this.#addReport);
+  }
+
+  #addReport: ReportFn | null = null;
+
+  /** Adds off the event loop; `options.onProgress` reports the vectors encoded, `options.signal` aborts (index unchanged). */
+  async add(x: VectorsInput, options?: QuantizerOptions): Promise<void> {
+    const { signal, report } = quantizerOptions(options, 'IndexIVFPQ.add', 'add');
+    const n = Array.isArray(x) ? x.length : x instanceof Float32Array ? Math.floor(x.length / this.d) : 0;
+    this.#addReport = (step, done) => report(step, done, n);
+    try {
+      await super.add(x, { signal });
+    } finally {
+      this.#addReport = null;
+    }
+    report('done', n, n);
   }
 
   protected reconstructFromOffset(listNo: number, offset: number): Float32Array {

@@ -34,6 +34,35 @@ import type { InvertedListScanner, IVFRangeJob, IVFSearchJob } from './scanner';
 
 export type ReportFn = (step: string, done: number) => void;
 
+/** Vectors encoded per async step of an IVF add (between progress reports). */
+const ENCODE_CHUNK = 1 << 15;
+
+/**
+ * Encodes n rows in chunks off the event loop, reporting the rows encoded
+ * so far (`report(step, done)`), into one n * codeSize buffer.
+ */
+export async function encodeInChunks(
+  n: number,
+  d: number,
+  codeSize: number,
+  encode: (i0: number, i1: number) => Promise<Uint8Array>,
+  report: ((step: string, done: number) => void) | null,
+): Promise<Uint8Array> {
+  if (n <= ENCODE_CHUNK) {
+    const out = await encode(0, n);
+    report?.('encode', n);
+    return out;
+  }
+  const out = new Uint8Array(n * codeSize);
+  for (let i0 = 0; i0 < n; i0 += ENCODE_CHUNK) {
+    const i1 = Math.min(n, i0 + ENCODE_CHUNK);
+    out.set(await encode(i0, i1), i0 * codeSize);
+    report?.('encode', i1);
+  }
+  void d;
+  return out;
+}
+
 const TWO32 = 4294967296n;
 
 /** Residuals, centroids and list views for the quantizer codecs of IVF indexes. */
@@ -211,8 +240,27 @@ export class IndexIVFScalarQuantizer extends IndexIVF {
   }
 
   protected encodeVectorsAsync(x: Float32Array, n: number, listNos: BigInt64Array): Promise<Uint8Array> {
-    const src = this.byResidual ? this.#support.residualsOf(x, n, listNos) : x.subarray(0, n * this.d);
-    return this.sq.encodeIntoAsync(src, n, new Uint8Array(n * this.codeSize));
+    const d = this.d;
+    return encodeInChunks(n, d, this.codeSize, (i0, i1) => {
+      const rows = x.subarray(i0 * d, i1 * d);
+      const src = this.byResidual ? this.#support.residualsOf(rows, i1 - i0, listNos.subarray(i0, i1)) : rows;
+      return this.sq.encodeIntoAsync(src, i1 - i0, new Uint8Array((i1 - i0) * this.codeSize));
+    }, this.#addReport);
+  }
+
+  #addReport: ReportFn | null = null;
+
+  /** Adds off the event loop; `options.onProgress` reports the vectors encoded, `options.signal` aborts (index unchanged). */
+  async add(x: VectorsInput, options?: QuantizerOptions): Promise<void> {
+    const { signal, report } = quantizerOptions(options, 'IndexIVFScalarQuantizer.add', 'add');
+    const n = Array.isArray(x) ? x.length : x instanceof Float32Array ? Math.floor(x.length / this.d) : 0;
+    this.#addReport = (step, done) => report(step, done, n);
+    try {
+      await super.add(x, { signal });
+    } finally {
+      this.#addReport = null;
+    }
+    report('done', n, n);
   }
 
   protected reconstructFromOffset(listNo: number, offset: number): Float32Array {
