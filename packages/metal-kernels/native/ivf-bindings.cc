@@ -179,6 +179,37 @@ Napi::Value KmeansUpdateAsync(const Napi::CallbackInfo& info) {
   return queue(info.Env(), a.fn, [p] { kmeans_update(p); }, nullptr, a.keep);
 }
 
+// ------------------------------------------------------------- kmeansAssign
+
+// (x, n, d, c, k, metric, xnorms|null, ids|null, distances, labels)
+KmeansAssignParams assign_params(Args& a) {
+  KmeansAssignParams p{};
+  p.n = a.integer(1, "n", 0);
+  p.d = a.integer(2, "d", 1, 1 << 24);
+  p.k = a.integer(4, "k", 1, (int64_t(1) << 24) - 1);  // packed indices travel as float
+  p.metric = static_cast<int>(a.integer(5, "metric", 0, 1));
+  p.x = a.f32(0, "x", a.product(p.n, p.d, "n * d"));
+  p.c = a.f32(3, "centroids", a.product(p.k, p.d, "k * d"));
+  p.xnorms = a.is_nullish(6) ? nullptr : a.f32(6, "xNorms", p.n);
+  p.ids = a.is_nullish(7) ? nullptr : a.i64(7, "ids", p.k);
+  p.distances = a.f32(8, "distances", p.n);
+  p.labels = a.i64(9, "labels", p.n);
+  return p;
+}
+
+Napi::Value KmeansAssign(const Napi::CallbackInfo& info) {
+  Args a{info, "kmeansAssign", {}};
+  KmeansAssignParams p = assign_params(a);
+  run_sync(info.Env(), a.fn, [&] { kmeans_assign(p); });
+  return info.Env().Undefined();
+}
+
+Napi::Value KmeansAssignAsync(const Napi::CallbackInfo& info) {
+  Args a{info, "kmeansAssignAsync", {}};
+  KmeansAssignParams p = assign_params(a);
+  return queue(info.Env(), a.fn, [p] { kmeans_assign(p); }, nullptr, a.keep);
+}
+
 // ------------------------------------------------------------- IVF-Flat scans
 
 // Owns the per-list pointer tables the kernel reads.
@@ -308,6 +339,8 @@ Napi::Value IvfRangeSearchFlatAsync(const Napi::CallbackInfo& info) {
 void register_ivf_bindings(Napi::Env env, Napi::Object exports) {
   exports.Set("kmeansUpdate", Napi::Function::New(env, KmeansUpdate, "kmeansUpdate"));
   exports.Set("kmeansUpdateAsync", Napi::Function::New(env, KmeansUpdateAsync, "kmeansUpdateAsync"));
+  exports.Set("kmeansAssign", Napi::Function::New(env, KmeansAssign, "kmeansAssign"));
+  exports.Set("kmeansAssignAsync", Napi::Function::New(env, KmeansAssignAsync, "kmeansAssignAsync"));
   exports.Set("ivfSearchFlat", Napi::Function::New(env, IvfSearchFlat, "ivfSearchFlat"));
   exports.Set("ivfSearchFlatAsync", Napi::Function::New(env, IvfSearchFlatAsync, "ivfSearchFlatAsync"));
   exports.Set("ivfRangeSearchFlat", Napi::Function::New(env, IvfRangeSearchFlat, "ivfRangeSearchFlat"));

@@ -1,13 +1,18 @@
 #include "kmeans.h"
 
 #include <algorithm>
-#include <atomic>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "cpu-dispatch.h"
+#include "isa/kmeans-isa.h"
 #include "thread-pool.h"
 
 namespace mk {
@@ -53,6 +58,96 @@ void kmeans_update(const KmeansUpdateParams& p) {
       }
       const double* s = sums.data() + (c - c0) * d;
       for (int64_t j = 0; j < d; j++) out[j] = static_cast<float>(s[j] / w);
+    }
+  });
+}
+
+namespace {
+
+const KmeansIsaKernels* kmeans_isa() {
+  const char* name = current_isa()->name;
+#if defined(__x86_64__) || defined(_M_X64)
+  if (std::strcmp(name, "avx512") == 0) return kmeans_isa_avx512();
+  if (std::strcmp(name, "avx2") == 0) return kmeans_isa_avx2();
+#endif
+  return kmeans_isa_generic();
+}
+
+struct FreeDeleter {
+  void operator()(float* p) const { std::free(p); }
+};
+
+std::unique_ptr<float, FreeDeleter> aligned_floats(int64_t n) {
+  const size_t bytes = (static_cast<size_t>(n < 1 ? 1 : n) * sizeof(float) + 63) & ~size_t(63);
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) throw std::bad_alloc();
+  return std::unique_ptr<float, FreeDeleter>(static_cast<float*>(p));
+}
+
+}  // namespace
+
+void kmeans_assign(const KmeansAssignParams& p) {
+  if (p.n == 0) return;
+  const KmeansIsaKernels* isa = kmeans_isa();
+  const int64_t d = p.d, k = p.k, nr = isa->nr;
+  const bool l2 = p.metric == 1;
+  const int64_t npanels = (k + nr - 1) / nr;
+  auto panels = aligned_floats(npanels * nr * d);
+  auto cterm = aligned_floats(npanels * nr);
+  // packing and centroid norms: O(k * d), split over the pool
+  parallel_for(npanels, 256, [&](int64_t t, int) {
+    const int64_t c0 = t * nr;
+    const int64_t cn = std::min(nr, k - c0);
+    isa->pack(p.c + c0 * d, cn, d, panels.get() + t * nr * d);
+    float* ct = cterm.get() + c0;
+    if (l2) isa->norms(p.c + c0 * d, cn, d, ct);
+    else for (int64_t j = 0; j < cn; j++) ct[j] = 0.0f;
+    for (int64_t j = cn; j < nr; j++) ct[j] = std::numeric_limits<float>::infinity();
+  });
+  // point blocks: a few register tiles each, so that a block's rows and a
+  // chunk of panels stay in L2 together
+  const int64_t block = static_cast<int64_t>(isa->mr) * 8;
+  const int64_t ntasks = (p.n + block - 1) / block;
+  const int slots = planned_slots(ntasks);
+  // per slot: the ISA's scratch, then best (block floats), point norms (block), arg (block int64s)
+  const int64_t own = (isa->scratch_floats(d, block) + 15) & ~int64_t(15);
+  const int64_t stride = own + ((block * 4 + 15) & ~int64_t(15));
+  auto scratch = aligned_floats(stride * slots);
+  const float m = l2 ? -2.0f : -1.0f;
+  parallel_for(ntasks, slots, [&](int64_t t, int slot) {
+    const int64_t r0 = t * block;
+    const int64_t n = std::min(block, p.n - r0);
+    float* s = scratch.get() + stride * slot;
+    float* best = s + own;
+    float* xn = best + block;
+    int64_t* arg = reinterpret_cast<int64_t*>(xn + block);  // 8-byte aligned: own and block are multiples of 8
+    KmeansBlockArgs a{};
+    a.x = p.x + r0 * d;
+    a.n = n;
+    a.d = d;
+    a.panels = panels.get();
+    a.cterm = cterm.get();
+    a.npanels = npanels;
+    a.m = m;
+    a.scratch = s;
+    a.best = best;
+    a.arg = arg;
+    isa->assign_block(&a);
+    if (l2 && !p.xnorms) isa->norms(p.x + r0 * d, n, d, xn);
+    for (int64_t i = 0; i < n; i++) {
+      const int64_t j = arg[i];
+      if (j < 0 || j >= k) {  // no comparable centroid (NaN scores)
+        p.distances[r0 + i] = l2 ? std::numeric_limits<float>::infinity() : -std::numeric_limits<float>::infinity();
+        p.labels[r0 + i] = -1;
+        continue;
+      }
+      p.labels[r0 + i] = p.ids ? p.ids[j] : j;
+      if (l2) {
+        const float dist = (p.xnorms ? p.xnorms[r0 + i] : xn[i]) + best[i];
+        p.distances[r0 + i] = dist < 0.0f ? 0.0f : dist;
+      } else {
+        p.distances[r0 + i] = -best[i] + 0.0f;  // +0.0f: an inner product of 0 is +0
+      }
     }
   });
 }

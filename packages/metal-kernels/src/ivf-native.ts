@@ -20,6 +20,14 @@ export interface IvfNativeAddon {
     x: Float32Array, n: number, d: number, k: number, assign: BigInt64Array, weights: Float32Array | null,
     centroids: Float32Array, counts: Float32Array,
   ): Promise<void>;
+  kmeansAssign(
+    x: Float32Array, n: number, d: number, centroids: Float32Array, k: number, metric: number,
+    xNorms: Float32Array | null, ids: BigInt64Array | null, distances: Float32Array, labels: BigInt64Array,
+  ): void;
+  kmeansAssignAsync(
+    x: Float32Array, n: number, d: number, centroids: Float32Array, k: number, metric: number,
+    xNorms: Float32Array | null, ids: BigInt64Array | null, distances: Float32Array, labels: BigInt64Array,
+  ): Promise<void>;
   ivfSearchFlat(
     xq: Float32Array, nq: number, d: number, k: number, metric: number, coarse: BigInt64Array, nprobe: number,
     codes: readonly Uint8Array[], ids: readonly BigInt64Array[], sizes: Int32Array, storePairs: boolean,
@@ -50,7 +58,7 @@ let staleWarned = false;
 export function ivfAddon(): IvfNativeAddon | null {
   if (activeBackend().name !== 'native') return null;
   const addon = loadAddon().addon as unknown as Partial<IvfNativeAddon> | null;
-  if (!addon || typeof addon.ivfSearchFlat !== 'function' || typeof addon.kmeansUpdate !== 'function') {
+  if (!addon || typeof addon.ivfSearchFlat !== 'function' || typeof addon.kmeansUpdate !== 'function' || typeof addon.kmeansAssign !== 'function') {
     if (!staleWarned) {
       staleWarned = true;
       process.emitWarning(

@@ -3,10 +3,13 @@
  * same float64 summation order, so bit for bit), async form, validation.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { MetalFaissError, kmeansUpdate, kmeansUpdateAsync, setNumThreads, getNumThreads, type KmeansUpdateArgs } from '../src/index';
+import {
+  MetalFaissError, getNumThreads, kmeansAssign, kmeansAssignAsync, kmeansUpdate, kmeansUpdateAsync, knn, setNumThreads,
+  type KmeansAssignArgs, type KmeansUpdateArgs,
+} from '../src/index';
 import { loadAddon } from '../src/loader';
-import { kmeansUpdateReference } from '../src/reference/kmeans';
-import { randomFloats, rng } from './helpers';
+import { kmeansAssignReference, kmeansUpdateReference } from '../src/reference/kmeans';
+import { randomFloats, randomInts, rng } from './helpers';
 
 const addon = loadAddon().addon;
 const threads = getNumThreads();
@@ -111,5 +114,83 @@ describe('kmeansUpdate validation', () => {
     a.centroids = new Float32Array(a.x.buffer, 0, 12);
     expect(() => kmeansUpdate(a)).toThrow(/share memory/);
     await expect(kmeansUpdateAsync({ ...args(10, 4, 3, 1, false), k: -1 })).rejects.toThrow(/for k/);
+  });
+});
+
+describe('kmeansAssign', () => {
+  const levels = addon ? addon.info().simdLevels : ['reference'];
+  const best = levels[0];
+  afterAll(() => {
+    if (addon && best) addon.setSimd(best);
+  });
+  const assignArgs = (x: Float32Array, n: number, d: number, c: Float32Array, k: number, metric: 0 | 1, extra: Partial<KmeansAssignArgs> = {}): KmeansAssignArgs => ({
+    x, n, d, centroids: c, k, metric, distances: new Float32Array(n), labels: new BigInt64Array(n), ...extra,
+  });
+  const shapes = [
+    { n: 1, d: 3, k: 1 },
+    { n: 37, d: 5, k: 40 },
+    { n: 500, d: 33, k: 70 },
+    { n: 1300, d: 100, k: 257 },
+  ];
+  for (const level of levels) {
+    for (const s of shapes) {
+      for (const metric of [1, 0] as const) {
+        it(`[simd=${level}] equals the reference on integer data (ties included): n=${s.n} d=${s.d} k=${s.k} metric=${metric}`, () => {
+          if (addon && level !== 'reference') addon.setSimd(level);
+          const x = randomInts(s.n * s.d, s.n + 1, 4);
+          const c = randomInts(s.k * s.d, s.k + 2, 4);
+          for (const t of [1, 2]) {
+            setNumThreads(t);
+            const got = assignArgs(x, s.n, s.d, c, s.k, metric);
+            const want = assignArgs(x, s.n, s.d, c, s.k, metric);
+            kmeansAssign(got);
+            kmeansAssignReference(want);
+            expect(Array.from(got.labels)).toEqual(Array.from(want.labels));
+            expect(Array.from(got.distances)).toEqual(Array.from(want.distances));
+          }
+        });
+      }
+    }
+  }
+
+  it('agrees with knn (k = 1) on float data; ids and point norms are honoured; async', async () => {
+    const n = 2000, d = 64, k = 300;
+    const x = randomFloats(n * d, 31);
+    const c = randomFloats(k * d, 32);
+    for (const metric of [1, 0] as const) {
+      const a = assignArgs(x, n, d, c, k, metric);
+      kmeansAssign(a);
+      const kd = new Float32Array(n);
+      const kl = new BigInt64Array(n);
+      knn({ xq: x, xb: c, nq: n, nb: k, d, k: 1, metric, distances: kd, labels: kl });
+      let differ = 0;
+      for (let i = 0; i < n; i++) {
+        expect(Math.abs(a.distances[i] - kd[i])).toBeLessThanOrEqual(2e-5 * (Math.abs(kd[i]) + d));
+        if (a.labels[i] !== kl[i]) differ++;
+      }
+      expect(differ).toBeLessThanOrEqual(2); // near ties only
+      const b = assignArgs(x, n, d, c, k, metric);
+      await kmeansAssignAsync(b);
+      expect(Array.from(b.labels)).toEqual(Array.from(a.labels));
+    }
+    const ids = BigInt64Array.from({ length: k }, (_, i) => BigInt(i * 3 + 5));
+    const norms = new Float32Array(n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) norms[i] += x[i * d + j] ** 2;
+    const plain = assignArgs(x, n, d, c, k, 1);
+    kmeansAssign(plain);
+    const withIds = assignArgs(x, n, d, c, k, 1, { ids, xNorms: norms });
+    kmeansAssign(withIds);
+    expect(Array.from(withIds.labels)).toEqual(Array.from(plain.labels, (l) => l * 3n + 5n));
+    for (let i = 0; i < n; i++) expect(Math.abs(withIds.distances[i] - plain.distances[i])).toBeLessThanOrEqual(1e-3);
+  });
+
+  it('validates its arguments', () => {
+    const x = new Float32Array(12);
+    const c = new Float32Array(8);
+    expect(() => kmeansAssign(assignArgs(x, 3, 4, c, 2, 1, { ids: new BigInt64Array(3) }))).toThrow(/ids/);
+    expect(() => kmeansAssign(assignArgs(x, 3, 4, c, 0, 1))).toThrow(/for k/);
+    expect(() => kmeansAssign(assignArgs(x, 3, 4, new Float32Array(7), 2, 1))).toThrow(/centroids/);
+    expect(() => kmeansAssign({ ...assignArgs(x, 3, 4, c, 2, 1), distances: new Float32Array(2) })).toThrow(/distances/);
+    expect(() => kmeansAssign(assignArgs(x, 3, 4, c, 2, 2 as never))).toThrow(/metric/);
   });
 });

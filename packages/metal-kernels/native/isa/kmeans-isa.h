@@ -1,0 +1,38 @@
+// The per-ISA hot loop of the k-means assignment (kmeans-*.cc): a block of
+// points (read in place) against every packed centroid panel, nearest
+// centroid fused into the GEMM epilogue. Same ODR rule as isa.h.
+#pragma once
+#include <cstdint>
+
+namespace mk {
+
+struct KmeansBlockArgs {
+  const float* x;        // the block's points, row-major, stride d
+  int64_t n;             // points in the block
+  int64_t d;
+  const float* panels;   // npanels panels of [d][nr] centroids, zero padded
+  const float* cterm;    // npanels * nr: L2 |c|^2, inner product 0; +inf for padding
+  int64_t npanels;
+  float m;               // score = cterm + m * <x, c>: -2 (L2) or -1 (inner product)
+  float* scratch;        // >= KmeansIsaKernels::scratch_floats(d, n) floats, private to the caller
+  float* best;           // n: the smallest score
+  int64_t* arg;          // n: its packed centroid index (ties: the lower index)
+};
+
+struct KmeansIsaKernels {
+  const char* name;  // matches IsaKernels::name of the same level
+  int nr;            // centroids per panel
+  int mr;            // points per register tile
+  int64_t (*scratch_floats)(int64_t d, int64_t n);
+  void (*pack)(const float* c, int64_t k, int64_t d, float* panels);
+  void (*norms)(const float* x, int64_t n, int64_t d, float* out);
+  void (*assign_block)(const KmeansBlockArgs* a);
+};
+
+const KmeansIsaKernels* kmeans_isa_generic();
+#if defined(__x86_64__) || defined(_M_X64)
+const KmeansIsaKernels* kmeans_isa_avx2();
+const KmeansIsaKernels* kmeans_isa_avx512();
+#endif
+
+}  // namespace mk
