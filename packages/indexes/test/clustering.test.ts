@@ -288,6 +288,8 @@ describe('Clustering semantics', () => {
         return this.inner.memoryBytes();
       }
     }
+    // the direct path (kmeansAssign, skipping unmoved centroids) and FAISS's index path assign alike:
+    // the same centroids bit for bit; objectives equal up to the rounding of the two distance formulas
     const a = new Clustering(d, 12, { niter: 5 });
     a.trainSync(x);
     const b = new Clustering(d, 12, { niter: 5 });
@@ -301,8 +303,9 @@ describe('Clustering semantics', () => {
     c.trainSync(xs);
     const e = new Clustering(d, 20, { niter: 25 });
     e.trainSync(xs, new Wrapped());
-    expect(c.obj).toEqual(e.obj);
     expect(Array.from(c.centroids)).toEqual(Array.from(e.centroids));
+    for (let i = 0; i < 25; i++) expect(Math.abs(c.obj[i] - e.obj[i]) / e.obj[i]).toBeLessThan(1e-6);
+    expect(c.obj[24]).toBe(c.obj[23]); // converged: nothing moved, the assignment stood
   });
 
   it('input centroids: used as the start, kept fixed when frozen', () => {

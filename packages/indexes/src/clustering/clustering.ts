@@ -19,8 +19,11 @@
  *   warning is a process warning (FAISS prints it to stderr).
  *
  * Assignment: when the index is an IndexFlat (the usual case: Kmeans, IVF
- * coarse quantizers) the `knn` kernel runs directly against the current
- * centroids and the index receives the final centroids at the end; any other
+ * coarse quantizers) the `kmeansAssign` kernel (knn with k = 1, specialised
+ * for many points and few centroids) runs directly against the current
+ * centroids, skipping exactly the work that centroids which did not move
+ * cannot change (see assignDirect), and the index receives the final
+ * centroids at the end; any other
  * index is used as FAISS does (reset, train if needed, add centroids, search
  * with k = 1, every iteration). The centroid update is the native
  * `kmeansUpdate` kernel. In `train()` (async) every kernel call runs off the
@@ -29,10 +32,11 @@
 import {
   MetalFaissError,
   describeValue,
+  kmeansAssign,
+  kmeansAssignAsync,
   kmeansUpdate,
   kmeansUpdateAsync,
-  knn,
-  knnAsync,
+  normsL2Sqr,
 } from '@metalfaiss/metal-kernels';
 import { asMatrix, normalizeL2, type VectorsInput } from '@metalfaiss/linalg';
 import { type AsyncOptions, signalOf, throwIfAborted } from '../abort';
@@ -211,10 +215,23 @@ interface Points {
   x: Float32Array;
   n: number;
   weights: Float32Array | null;
+  /** squared norms of the points (L2, direct path), computed once */
+  norms: Float32Array | null;
 }
 
 type Request =
-  | { op: 'assign'; points: Points; centroids: Float32Array; distances: Float32Array; labels: BigInt64Array }
+  | { op: 'assign'; points: Points; distances: Float32Array; labels: BigInt64Array }
+  | {
+      op: 'nearest';
+      x: Float32Array;
+      n: number;
+      xNorms: Float32Array | null;
+      centroids: Float32Array;
+      k: number;
+      ids: BigInt64Array | null;
+      distances: Float32Array;
+      labels: BigInt64Array;
+    }
   | { op: 'update'; points: Points; assign: BigInt64Array; centroids: Float32Array; counts: Float32Array }
   | { op: 'index'; centroids: Float32Array; train: boolean }
   | { op: 'yield' };
@@ -238,6 +255,116 @@ interface Job {
 interface Outcome {
   centroids: Float32Array;
   stats: ClusteringIterationStats[];
+}
+
+/**
+ * The nearest centroid of every point, with the kmeansAssign kernel (knn
+ * with k = 1, specialised: the points are never repacked). From the second
+ * iteration on, the work that centroids which did not move (bitwise equal to
+ * the last assignment's) cannot change is skipped, exactly: a point whose
+ * own centroid did not move can only be taken by a centroid that moved, so
+ * all points are searched against the moved centroids, and only the points
+ * whose centroid moved are also searched against the unmoved ones. The
+ * result is the argmin over all centroids (ties to the lower index), as a
+ * full search gives it. The skip is taken when it saves at least a third of
+ * the flops (late iterations, where most centroids have settled).
+ */
+function* assignDirect(
+  job: Job,
+  points: Points,
+  centroids: Float32Array,
+  dis: Float32Array,
+  assign: BigInt64Array,
+  previous: Float32Array | null,
+): Generator<Request, void, void> {
+  const { d, k } = job;
+  const n = points.n;
+  const full: Request = { op: 'nearest', x: points.x, n, xNorms: points.norms, centroids, k, ids: null, distances: dis, labels: assign };
+  if (!previous) {
+    yield full;
+    return;
+  }
+  const moved = new Uint8Array(k);
+  let nmoved = 0;
+  for (let c = 0; c < k; c++) {
+    const o = c * d;
+    for (let j = 0; j < d; j++) {
+      const a = centroids[o + j];
+      const b = previous[o + j];
+      if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) {
+        moved[c] = 1;
+        nmoved++;
+        break;
+      }
+    }
+  }
+  if (nmoved === 0) return; // nothing moved: the assignment and the distances stand
+  // labels are centroid numbers in [0, k): read and write their low 32-bit words (little-endian), no BigInts
+  const a32 = new Int32Array(assign.buffer, assign.byteOffset, 2 * n);
+  let na = 0;
+  for (let i = 0; i < n; i++) na += moved[a32[2 * i]];
+  const mf = nmoved / k;
+  if (mf + (na / n) * (1 - mf) > 0.67) {
+    yield full;
+    return;
+  }
+  const l2 = job.metric === MetricType.L2;
+  const subset = (want: number, count: number): { c: Float32Array; ids: BigInt64Array } => {
+    const c = new Float32Array(count * d);
+    const ids = new BigInt64Array(count);
+    let t = 0;
+    for (let j = 0; j < k; j++) {
+      if (moved[j] !== want) continue;
+      c.set(centroids.subarray(j * d, (j + 1) * d), t * d);
+      ids[t++] = BigInt(j);
+    }
+    return { c, ids };
+  };
+  // every point against the moved centroids
+  const m = subset(1, nmoved);
+  const dm = new Float32Array(n);
+  const im = new BigInt64Array(n);
+  yield { op: 'nearest', x: points.x, n, xNorms: points.norms, centroids: m.c, k: nmoved, ids: m.ids, distances: dm, labels: im };
+  // the points whose centroid moved, also against the unmoved centroids
+  const du = new Float32Array(na);
+  const iu = new BigInt64Array(na);
+  if (na > 0) {
+    const xa = new Float32Array(na * d);
+    const xan = points.norms ? new Float32Array(na) : null;
+    for (let i = 0, t = 0; i < n; i++) {
+      if (!moved[a32[2 * i]]) continue;
+      xa.set(points.x.subarray(i * d, (i + 1) * d), t * d);
+      if (xan && points.norms) xan[t] = points.norms[i];
+      t++;
+    }
+    const u = subset(0, k - nmoved);
+    yield { op: 'nearest', x: xa, n: na, xNorms: xan, centroids: u.c, k: k - nmoved, ids: u.ids, distances: du, labels: iu };
+  }
+  // merge: the standing assignment (own centroid unmoved) or the unmoved search (own centroid moved), against the moved search
+  const m32 = new Int32Array(im.buffer, im.byteOffset, 2 * n);
+  const u32 = new Int32Array(iu.buffer, iu.byteOffset, 2 * na);
+  const take = (i: number, dist: number, label: number) => {
+    dis[i] = dist;
+    a32[2 * i] = label;
+    a32[2 * i + 1] = 0;
+  };
+  for (let i = 0, r = 0; i < n; i++) {
+    const mi = m32[2 * i];
+    const mdist = dm[i];
+    let cd: number;
+    let ci: number;
+    if (moved[a32[2 * i]]) {
+      cd = du[r];
+      ci = u32[2 * r];
+      r++;
+    } else {
+      cd = dis[i];
+      ci = a32[2 * i];
+    }
+    const wins = mdist === cd ? mi < ci : l2 ? mdist < cd : mdist > cd;
+    if (wins) take(i, mdist, mi);
+    else take(i, cd, ci);
+  }
 }
 
 function* runClustering(job: Job): Generator<Request, Outcome, void> {
@@ -281,7 +408,12 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
   if (cp.verbose && nInput > 0) job.log(`  Using ${nInput} centroids provided as input (${cp.frozenCentroids ? '' : 'not '}frozen)\n`);
   if (cp.verbose) job.log(`  Preprocessing in ${((performance.now() - started) / 1000).toFixed(2)} s\n`);
 
-  const points: Points = { x, n: nx, weights };
+  let norms: Float32Array | null = null;
+  if (job.direct && job.metric === MetricType.L2) {
+    norms = new Float32Array(nx);
+    normsL2Sqr(x, nx, d, norms);
+  }
+  const points: Points = { x, n: nx, weights, norms };
   const t0 = performance.now();
   let tSearch = 0;
   const centroids = new Float32Array(k * d);
@@ -291,6 +423,8 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
   const updated = new Float32Array(k * d);
   const counts = new Float32Array(k);
   const hist = new Float64Array(k);
+  /** the centroids of the last assignment (direct path) */
+  const previous = new Float32Array(job.direct ? k * d : 0);
   const kFrozen = cp.frozenCentroids ? nInput : 0;
   let stats: ClusteringIterationStats[] = [];
   let best: Outcome | null = null;
@@ -311,7 +445,9 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
     let obj = 0;
     for (let it = 0; it < cp.niter; it++) {
       const ts = performance.now();
-      yield { op: 'assign', points, centroids, distances: dis, labels: assign };
+      if (job.direct) yield* assignDirect(job, points, centroids, dis, assign, it === 0 ? null : previous);
+      else yield { op: 'assign', points, distances: dis, labels: assign };
+      if (job.direct) previous.set(centroids);
       tSearch += performance.now() - ts;
 
       obj = 0;
@@ -495,14 +631,12 @@ export class Clustering implements ClusteringParameters {
     let r = gen.next();
     while (!r.done) {
       const q = r.value;
-      if (q.op === 'assign') {
-        if (job.direct) {
-          knn({ xq: q.points.x, xb: q.centroids, nq: q.points.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
-        } else {
-          const res = idx.searchSync(q.points.x, 1);
-          q.distances.set(res.distances);
-          q.labels.set(res.labels);
-        }
+      if (q.op === 'nearest') {
+        kmeansAssign({ x: q.x, n: q.n, d: job.d, centroids: q.centroids, k: q.k, metric: job.metric, xNorms: q.xNorms, ids: q.ids, distances: q.distances, labels: q.labels });
+      } else if (q.op === 'assign') {
+        const res = idx.searchSync(q.points.x, 1);
+        q.distances.set(res.distances);
+        q.labels.set(res.labels);
       } else if (q.op === 'update') {
         kmeansUpdate({ x: q.points.x, n: q.points.n, d: job.d, k: job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
       } else if (q.op === 'index') {
@@ -536,14 +670,12 @@ export class Clustering implements ClusteringParameters {
     let r = gen.next();
     while (!r.done) {
       const q = r.value;
-      if (q.op === 'assign') {
-        if (job.direct) {
-          await knnAsync({ xq: q.points.x, xb: q.centroids, nq: q.points.n, nb: job.k, d: job.d, k: 1, metric: job.metric, distances: q.distances, labels: q.labels });
-        } else {
-          const res = await idx.search(q.points.x, 1);
-          q.distances.set(res.distances);
-          q.labels.set(res.labels);
-        }
+      if (q.op === 'nearest') {
+        await kmeansAssignAsync({ x: q.x, n: q.n, d: job.d, centroids: q.centroids, k: q.k, metric: job.metric, xNorms: q.xNorms, ids: q.ids, distances: q.distances, labels: q.labels });
+      } else if (q.op === 'assign') {
+        const res = await idx.search(q.points.x, 1);
+        q.distances.set(res.distances);
+        q.labels.set(res.labels);
       } else if (q.op === 'update') {
         await kmeansUpdateAsync({ x: q.points.x, n: q.points.n, d: job.d, k: job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
       } else if (q.op === 'index') {
