@@ -309,8 +309,21 @@ export function renderReport(outDir: string, results: ReportResults): string[] {
     '## Machine',
     '',
   ];
-  if (ok.length) md.push(...machineSection(ok[ok.length - 1].report!.provenance, ok));
-  else md.push('No run has finished yet.');
+  if (ok.length) {
+    md.push(...machineSection(ok[ok.length - 1].report!.provenance, ok));
+    const cores = ok[0].report!.provenance.availableParallelism;
+    const loads = ok.map((e) => e.report!.provenance.loadAverage[0]);
+    const maxLoad = Math.max(...loads);
+    if (maxLoad > cores) {
+      md.push(
+        '',
+        `> **Measured under load.** The 1-minute load average at the start of these runs ranged from ${Math.min(...loads).toFixed(1)} to ${maxLoad.toFixed(1)} on ${cores} cores`,
+        '> (other builds and tests were running). Every throughput figure is depressed and noisy, and unevenly so: FAISS\'s OpenMP',
+        '> threads lose more to contention than our blocking thread pool, which inflates the "vs FAISS" ratios. Recall figures are',
+        '> unaffected. Regenerate on an idle machine (`metalfaiss-bench report`) before quoting speed.',
+      );
+    }
+  } else md.push('No run has finished yet.');
   md.push(
     '',
     '## How everything is measured',
