@@ -414,6 +414,36 @@ describe('IndexHNSWFlat: async adds, progress, abort, concurrent searches', () =
   });
 });
 
+describe('IndexHNSWFlat on integer-valued data (byte storage)', () => {
+  it('stores bytes, returns exact integer distances, and switches to float32 losslessly', () => {
+    const d = 64;
+    const r = rng(50);
+    const x = new Float32Array(3000 * d).map(() => Math.floor(r() * 256));
+    const q = new Float32Array(30 * d).map(() => Math.floor(r() * 256));
+    const index = new IndexHNSWFlat(d, 16);
+    index.addSync(x);
+    expect(index.memoryBytes() - index.hnsw.memoryBytes()).toBeLessThan(x.byteLength / 2);
+    expect(index.vectors).toEqual(x);
+    expect(index.reconstruct(17)).toEqual(x.subarray(17 * d, 18 * d));
+    const res = index.searchSync(q, 5, { efSearch: 64 });
+    for (let t = 0; t < res.labels.length; t++) {
+      const i = Math.floor(t / 5);
+      const j = Number(res.labels[t]);
+      let s = 0;
+      for (let c = 0; c < d; c++) s += (q[i * d + c] - x[j * d + c]) ** 2;
+      expect(res.distances[t]).toBe(Math.fround(s));
+    }
+    // a non-integer row: float32 storage from now on, the earlier rows unchanged
+    const extra = new Float32Array(d).fill(0.5);
+    index.addSync(extra);
+    expect(index.vectors.subarray(0, x.length)).toEqual(x);
+    expect(index.reconstruct(3000)).toEqual(extra);
+    expect(index.searchSync(extra, 1).labels[0]).toBe(3000n);
+    const gt = exactKnn(q, index.vectors, d, 5, 1);
+    expect(recallAt(index.searchSync(q, 5, { efSearch: 64 }).labels, gt, 30, 5)).toBeGreaterThan(0.95);
+  });
+});
+
 describe('HnswGraph', () => {
   it('exposes FAISS fields: M, levels, neighbours per level', () => {
     const index = new IndexHNSWFlat(8, 6);

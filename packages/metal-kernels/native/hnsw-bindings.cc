@@ -353,30 +353,34 @@ HnswStorage parse_storage(Args& a, Napi::Value v, int64_t ntotal) {
   s.metric = s.kind == kHnswBinary ? 1 : static_cast<int>(a.integer(o.Get("metric"), "storage.metric", 0, 1));
   s.d = a.integer(o.Get("d"), "storage.d", 1, 1 << 20);
   switch (s.kind) {
-    case kHnswFlat:
-      s.xb = a.f32(o.Get("xb"), "storage.xb", a.product(ntotal, s.d, "ntotal * d"), false);
+    case kHnswFlat: {
       s.code_size = s.d * 4;
-      {
-        Napi::Value c = o.Get("compact");
-        if (!c.IsUndefined() && !c.IsNull()) {
-          if (c.IsTypedArray() && c.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
-            s.xb_compact = a.u8(c, "storage.compact", a.product(ntotal, s.d, "ntotal * d"), false);
-            s.compact_type = kElemU8;
-          } else if (c.IsTypedArray() && c.As<Napi::TypedArray>().TypedArrayType() == napi_int8_array) {
-            s.xb_compact = a.array<int8_t>(c, "storage.compact", napi_int8_array, "Int8Array",
-                                           a.product(ntotal, s.d, "ntotal * d"), false);
-            s.compact_type = kElemI8;
-          } else {
-            a.fail("expected a Uint8Array or Int8Array for storage.compact");
-          }
-          Napi::Value nv = o.Get("compactNorms"), sv = o.Get("compactSums");
-          if (!nv.IsUndefined() && !nv.IsNull()) {
-            s.compact_norms = a.i32(nv, "storage.compactNorms", ntotal, false);
-            s.compact_sums = a.i32(sv, "storage.compactSums", ntotal, false);
-          }
+      Napi::Value c = o.Get("compact");
+      const int64_t need = a.product(ntotal, s.d, "ntotal * d");
+      if (!c.IsUndefined() && !c.IsNull()) {
+        if (c.IsTypedArray() && c.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+          s.xb_compact = a.u8(c, "storage.compact", need, false);
+          s.compact_type = kElemU8;
+        } else if (c.IsTypedArray() && c.As<Napi::TypedArray>().TypedArrayType() == napi_int8_array) {
+          s.xb_compact = a.array<int8_t>(c, "storage.compact", napi_int8_array, "Int8Array", need, false);
+          s.compact_type = kElemI8;
+        } else {
+          a.fail("expected a Uint8Array or Int8Array for storage.compact");
         }
+        Napi::Value nv = o.Get("compactNorms"), sv = o.Get("compactSums");
+        if (!nv.IsUndefined() && !nv.IsNull()) {
+          s.compact_norms = a.i32(nv, "storage.compactNorms", ntotal, false);
+          s.compact_sums = a.i32(sv, "storage.compactSums", ntotal, false);
+        }
+        // the kernels read the byte copy; the floats may be omitted
+        Napi::Value xv = o.Get("xb");
+        if (!xv.IsUndefined() && !xv.IsNull() && xv.IsTypedArray() && xv.As<Napi::TypedArray>().ElementLength() > 0)
+          s.xb = a.f32(xv, "storage.xb", need, false);
+      } else {
+        s.xb = a.f32(o.Get("xb"), "storage.xb", need, false);
       }
       break;
+    }
     case kHnswBinary:
       if (s.d % 8 != 0) a.fail("expected d (bits) to be a multiple of 8 for binary storage", true);
       s.code_size = s.d / 8;

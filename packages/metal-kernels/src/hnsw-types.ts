@@ -51,7 +51,7 @@ export interface HnswStorageArrays {
   metric: 0 | 1;
   /** dimension (binary: bits, a multiple of 8) */
   d: number;
-  /** flat: ntotal * d floats (at least) */
+  /** flat: ntotal * d floats (at least); may be omitted (or empty) when `compact` holds the values */
   xb?: Float32Array;
   /**
    * flat, optional: the same values as xb held as uint8 or int8 (only valid

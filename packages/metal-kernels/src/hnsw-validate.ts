@@ -197,9 +197,13 @@ export function validateStorage(storage: HnswStorageArrays, ntotal: number): voi
     throw invalidArgument('storage.metric', 'metric 0 (inner product) or 1 (L2)', storage.metric);
   }
   if (kind === HNSW_STORAGE_FLAT) {
-    checkFloat32Len('storage.xb', storage.xb, safeProduct('ntotal', ntotal, 'd', d), false);
     const c = storage.compact;
-    if (c !== undefined && c !== null) {
+    const hasCompact = c !== undefined && c !== null;
+    // with an exact byte copy the float array may be omitted (the kernels read the copy)
+    if (!hasCompact || (storage.xb !== undefined && storage.xb !== null && storage.xb.length > 0)) {
+      checkFloat32Len('storage.xb', storage.xb, safeProduct('ntotal', ntotal, 'd', d), false);
+    }
+    if (hasCompact) {
       if (!(c instanceof Uint8Array || c instanceof Int8Array)) throw invalidArgument('storage.compact', 'a Uint8Array or Int8Array', c);
       if (c.length < ntotal * d) throw invalidArgument('storage.compact', `at least ${ntotal * d} elements (ntotal * d)`, c, 'DIMENSION_MISMATCH');
       const hasNorms = storage.compactNorms !== undefined && storage.compactNorms !== null;

@@ -3,6 +3,14 @@
  * inner product. Needs no training. Each edge's distance is kept next to it
  * (not in files): insertion then skips recomputing the distances FAISS
  * recomputes when it prunes a full neighbour list (same values, same graph).
+ *
+ * Integer-valued data (every value an integer in 0..255, or -128..127, e.g.
+ * image pixels or quantised embeddings) is stored as bytes, losslessly; the
+ * distance kernels read the bytes, and queries whose values are such integers
+ * too get exact integer distances (byte dot products, AVX-512 VNNI where the
+ * CPU has it) rounded once to float32. Float32 accumulation, as FAISS does,
+ * can differ from the exact value in the last bits for large sums (above
+ * 2^24); the exact value is returned here.
  */
 import { HNSW_STORAGE_FLAT, MetalFaissError, describeValue, type HnswStorageArrays } from '@metalfaiss/metal-kernels';
 import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
@@ -29,11 +37,14 @@ function compactKindOf(x: Float32Array, kind: 'u8' | 'i8'): boolean {
 /**
  * Flat float storage with room to grow: rows past ntotal are invisible until
  * committed. While every stored value is an integer in 0..255 (or -128..127)
- * it also keeps those values as bytes, which the distance kernels read
- * instead (a quarter of the memory traffic, bit-identical distances); the
- * first add with any other value drops the copy for good.
+ * the store keeps only those values as bytes: the distance kernels read them
+ * (a quarter of the memory traffic; integer queries get exact integer
+ * distances) and the float vectors are produced from them on demand (the
+ * same values). The first add with any other value switches to float32 for
+ * good.
  */
 export class FlatStore implements HnswStore {
+  /** float32 rows (only when the values are not all bytes) */
   #xb: Float32Array = new Float32Array(0);
   #compact: Uint8Array | Int8Array | null = null;
   /** per vector of the byte copy: sum of squares and sum of values (exact integer distances) */
@@ -41,6 +52,8 @@ export class FlatStore implements HnswStore {
   #sums: Int32Array | null = null;
   #kind: CompactKind | 'unknown' = 'unknown';
   #ntotal = 0;
+  /** floats materialised from the byte copy (kept until the store changes) */
+  #floats: Float32Array | null = null;
   constructor(
     readonly d: number,
     readonly metric: MetricType,
@@ -52,16 +65,20 @@ export class FlatStore implements HnswStore {
   get ntotal(): number {
     return this.#ntotal;
   }
-  /** the stored vectors, ntotal * d (a view: do not mutate) */
+  /** the stored vectors, ntotal * d (read-only: a view, or floats made from the byte copy) */
   get vectors(): Float32Array {
-    return this.#xb.subarray(0, this.#ntotal * this.d);
+    const n = this.#ntotal * this.d;
+    if (!this.compactKind) return this.#xb.subarray(0, n);
+    if (!this.#floats) this.#floats = Float32Array.from((this.#compact as Uint8Array).subarray(0, n));
+    return this.#floats;
   }
-  /** 'u8' / 'i8' while distances read the byte copy, null otherwise */
+  /** 'u8' / 'i8' while the values are kept as bytes, null for float32 */
   get compactKind(): 'u8' | 'i8' | null {
     return this.#kind === 'unknown' ? null : this.#kind;
   }
-  #arrays(xb: Float32Array, compact: Uint8Array | Int8Array | null, norms: Int32Array | null, sums: Int32Array | null, n: number): HnswStorageArrays {
-    const a: HnswStorageArrays = { kind: HNSW_STORAGE_FLAT, metric: this.metric, d: this.d, xb: xb.subarray(0, n * this.d) };
+  #arrays(xb: Float32Array | null, compact: Uint8Array | Int8Array | null, norms: Int32Array | null, sums: Int32Array | null, n: number): HnswStorageArrays {
+    const a: HnswStorageArrays = { kind: HNSW_STORAGE_FLAT, metric: this.metric, d: this.d };
+    if (xb) a.xb = xb.subarray(0, n * this.d);
     if (compact) {
       a.compact = compact.subarray(0, n * this.d);
       if (norms && sums) {
@@ -73,25 +90,22 @@ export class FlatStore implements HnswStore {
   }
   arrays(): HnswStorageArrays {
     return this.compactKind
-      ? this.#arrays(this.#xb, this.#compact, this.#norms, this.#sums, this.#ntotal)
+      ? this.#arrays(null, this.#compact, this.#norms, this.#sums, this.#ntotal)
       : this.#arrays(this.#xb, null, null, null, this.#ntotal);
   }
   stage(x: Float32Array | Uint8Array, n: number, _encoded?: Uint8Array): StorageStage {
     const d = this.d;
     const n0 = this.#ntotal;
     const rows = x as Float32Array;
-    const buf = ensureCapacity(this.#xb, (n0 + n) * d, n0 * d, (c) => largeArray(Float32Array, c));
-    buf.set(rows, n0 * d);
     let kind: CompactKind | 'unknown' = this.#kind;
     if (kind === 'unknown') kind = compactKindOf(rows, 'u8') ? 'u8' : compactKindOf(rows, 'i8') ? 'i8' : null;
     else if (kind !== null && !compactKindOf(rows, kind)) kind = null;
-    let compact: Uint8Array | Int8Array | null = null;
-    let norms: Int32Array | null = null;
-    let sums: Int32Array | null = null;
     if (kind === 'u8' || kind === 'i8') {
       const make = (c: number): Uint8Array | Int8Array => (kind === 'u8' ? largeArray(Uint8Array, c) : largeArray(Int8Array, c));
-      compact = ensureCapacity(this.#compact ?? make(0), (n0 + n) * d, n0 * d, make);
+      const compact = ensureCapacity(this.#compact ?? make(0), (n0 + n) * d, n0 * d, make);
       compact.set(rows, n0 * d);
+      let norms: Int32Array | null = null;
+      let sums: Int32Array | null = null;
       if (d <= 32768) {
         const i32 = (c: number) => new Int32Array(c);
         norms = ensureCapacity(this.#norms ?? new Int32Array(0), n0 + n, n0, i32);
@@ -108,21 +122,44 @@ export class FlatStore implements HnswStore {
           sums[n0 + i] = ss;
         }
       }
+      return {
+        arrays: this.#arrays(null, compact, norms, sums, n0 + n),
+        rows: x,
+        commit: () => {
+          this.#compact = compact;
+          this.#norms = norms;
+          this.#sums = sums;
+          this.#kind = kind;
+          this.#floats = null;
+          this.#ntotal = n0 + n;
+        },
+      };
     }
+    // float32 from now on: the earlier rows (bytes, if any) become floats
+    let buf: Float32Array;
+    if (this.compactKind) {
+      buf = largeArray(Float32Array, Math.max((n0 + n) * d, 1));
+      buf.set((this.#compact as Uint8Array).subarray(0, n0 * d));
+    } else {
+      buf = ensureCapacity(this.#xb, (n0 + n) * d, n0 * d, (c) => largeArray(Float32Array, c));
+    }
+    buf.set(rows, n0 * d);
     return {
-      arrays: this.#arrays(buf, compact, norms, sums, n0 + n),
+      arrays: this.#arrays(buf, null, null, null, n0 + n),
       rows: x,
       commit: () => {
         this.#xb = buf;
-        this.#compact = compact;
-        this.#norms = norms;
-        this.#sums = sums;
-        this.#kind = kind;
+        this.#compact = null;
+        this.#norms = null;
+        this.#sums = null;
+        this.#kind = null;
+        this.#floats = null;
         this.#ntotal = n0 + n;
       },
     };
   }
   reconstruct(i: number): Float32Array {
+    if (this.compactKind) return Float32Array.from((this.#compact as Uint8Array).subarray(i * this.d, (i + 1) * this.d));
     return this.#xb.slice(i * this.d, (i + 1) * this.d);
   }
   reset(): void {
@@ -130,11 +167,18 @@ export class FlatStore implements HnswStore {
     this.#compact = null;
     this.#norms = null;
     this.#sums = null;
+    this.#floats = null;
     this.#kind = this.allowCompact ? 'unknown' : null;
     this.#ntotal = 0;
   }
   memoryBytes(): number {
-    return this.#xb.byteLength + (this.#compact?.byteLength ?? 0) + (this.#norms?.byteLength ?? 0) + (this.#sums?.byteLength ?? 0);
+    return (
+      (this.compactKind ? 0 : this.#xb.byteLength) +
+      (this.#compact?.byteLength ?? 0) +
+      (this.#norms?.byteLength ?? 0) +
+      (this.#sums?.byteLength ?? 0) +
+      (this.#floats?.byteLength ?? 0)
+    );
   }
 }
 

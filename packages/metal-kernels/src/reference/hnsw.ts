@@ -249,7 +249,9 @@ interface Dis {
   exact: boolean;
 }
 
-function l2(x: Float32Array, a: number, y: Float32Array, b: number, d: number): number {
+type Vec = Float32Array | Uint8Array | Int8Array;
+
+function l2(x: Vec, a: number, y: Vec, b: number, d: number): number {
   let s = 0;
   for (let t = 0; t < d; t++) {
     const u = x[a + t] - y[b + t];
@@ -258,7 +260,7 @@ function l2(x: Float32Array, a: number, y: Float32Array, b: number, d: number): 
   return f32(s);
 }
 
-function ip(x: Float32Array, a: number, y: Float32Array, b: number, d: number): number {
+function ip(x: Vec, a: number, y: Vec, b: number, d: number): number {
   let s = 0;
   for (let t = 0; t < d; t++) s += x[a + t] * y[b + t];
   return f32(s);
@@ -323,7 +325,8 @@ export function sqDecode(qtype: number, trained: Float32Array | undefined, d: nu
 function makeDis(s: HnswStorageArrays): Dis {
   const d = s.d;
   if (s.kind === HNSW_STORAGE_FLAT) {
-    const xb = s.xb as Float32Array;
+    // the exact byte copy holds the same values as xb (and may replace it)
+    const xb = (s.compact && s.compact.length > 0 ? s.compact : s.xb) as Float32Array;
     const isL2 = s.metric === 1;
     let q: Float32Array = xb;
     let qo = 0;
