@@ -244,3 +244,23 @@ describe('abort and failure leave composites unchanged', () => {
     expect(reps.ntotal).toBe(100);
   });
 });
+
+describe('IndexShards over IVF shards with one quantizer', () => {
+  it('quantizes once (async) and returns what one IVF index holding everything returns', async () => {
+    const { IndexIVFFlat } = await import('../src/index');
+    const single = new IndexIVFFlat(d, 32, { nprobe: 4 });
+    await single.train(xb);
+    await single.add(xb);
+    const cents = (single.quantizer as IndexFlat).vectors;
+    const shards = new IndexShards(d);
+    for (let i = 0; i < 2; i++) shards.addShard(new IndexIVFFlat(d, 32, { nprobe: 4, quantizer: IndexFlat.fromVectors(d, cents.slice()) }));
+    await shards.add(xb);
+    const ref = single.searchSync(xq, 6);
+    const a = await shards.search(xq, 6);
+    expect(a.labels).toEqual(ref.labels);
+    expect(a.distances).toEqual(ref.distances);
+    expect(shards.searchSync(xq, 6)).toEqual(a);
+    const p = await shards.search(xq, 6, { nprobe: 9 } as never);
+    expect(p.labels).toEqual(single.searchSync(xq, 6, { nprobe: 9 }).labels);
+  });
+});

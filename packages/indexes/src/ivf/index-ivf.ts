@@ -753,6 +753,25 @@ export abstract class IndexIVF extends Index {
     return { distances: job.distances, labels: job.labels };
   }
 
+  /** searchPreassignedSync off the event loop (used by IndexShards to quantize once for IVF shards sharing a quantizer). */
+  async searchPreassigned(
+    xq: VectorsInput,
+    k: number,
+    assign: BigInt64Array,
+    coarseDistances: Float32Array,
+    params?: SearchParametersIVF,
+  ): Promise<SearchResult> {
+    const q = this.#prepareSearch(xq, k, 'searchPreassigned');
+    const sp = this.#searchParams(params);
+    const nprobe = this.#checkAssign(assign, coarseDistances, q.rows);
+    const snap = this.#invlists.snapshot();
+    const data = q.data.slice();
+    const qm = asMatrix(data, this.d, { name: 'xq', finite: false });
+    const job = this.#searchJob(qm, k, { labels: assign.slice(), distances: coarseDistances.slice() }, nprobe, sp.maxCodes, sp.selector, snap);
+    await this.scanLists(job);
+    return { distances: job.distances, labels: job.labels };
+  }
+
   #checkAssign(assign: unknown, coarseDistances: unknown, nq: number): number {
     if (!(assign instanceof BigInt64Array) || (nq > 0 && assign.length % nq !== 0) || (nq === 0 && assign.length !== 0)) {
       throw new MetalFaissError('DIMENSION_MISMATCH', `expected a BigInt64Array of nq * nprobe list numbers (nq = ${nq}) for assign, received ${describeValue(assign)}`);

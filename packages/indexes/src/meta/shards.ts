@@ -11,9 +11,18 @@ import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
 import { type AsyncOptions, signalOf, throwIfAborted } from '../abort';
 import { Index, type SearchParameters, type SearchResult } from '../index-base';
 import { IDSelectorBatch, IDSelectorRange } from '../selector';
+import { IndexFlat } from '../flat';
 import { MetricType } from '../metric';
 import { type IDSelector, toSelector } from '../selector';
 import { checkDimension, checkK, type IdsInput, toIds } from '../validate';
+
+/** What the shared-quantizer path needs of an IVF shard (IndexIVF has it). */
+interface PreassignedIVF {
+  quantizer: Index;
+  nprobe: number;
+  nlist: number;
+  searchPreassigned(xq: Float32Array, k: number, assign: BigInt64Array, coarseDistances: Float32Array, params?: SearchParameters): Promise<SearchResult>;
+}
 
 /** Common bookkeeping of a collection of sub-indexes of one dimension and metric. */
 abstract class IndexCollection<Sub extends Index> extends Index {
@@ -268,13 +277,49 @@ export class IndexShards<Sub extends Index = Index> extends IndexCollection<Sub>
     return mergeShardResults(parts, q.rows, k, this.metricType === 0, translations);
   }
 
+  /**
+   * Searches every shard concurrently (off the event loop) and merges. When
+   * all shards are IVF indexes over equal coarse quantizers (FAISS's
+   * IndexShardsIVF situation) with the same nprobe, the queries are
+   * quantized once and every shard scans its own lists for that assignment.
+   */
   async search(xq: VectorsInput, k: number, params?: SearchParameters): Promise<SearchResult> {
     this.checkTrained('search');
     checkK(k);
     const q = asMatrix(xq, this.d, { name: 'xq' });
     const translations = this.#translations();
-    const parts = await Promise.all(this.subIndexes.map((s) => s.search(q.data, k, params)));
+    const shared = this.#sharedQuantizer(params);
+    let parts: SearchResult[];
+    if (shared) {
+      const p = params as { quantizerParams?: SearchParameters } | undefined;
+      const coarse = await shared.quantizer.search(q.data, shared.nprobe, p?.quantizerParams);
+      parts = await Promise.all(
+        this.subIndexes.map((s) => (s as unknown as PreassignedIVF).searchPreassigned(q.data, k, coarse.labels, coarse.distances, params)),
+      );
+    } else {
+      parts = await Promise.all(this.subIndexes.map((s) => s.search(q.data, k, params)));
+    }
     return mergeShardResults(parts, q.rows, k, this.metricType === 0, translations);
+  }
+
+  /** The common quantizer and nprobe when every shard is an IVF index over equal flat centroids, else null. */
+  #sharedQuantizer(params: SearchParameters | undefined): { quantizer: Index; nprobe: number } | null {
+    const subs = this.subIndexes as unknown as Array<Partial<PreassignedIVF>>;
+    if (subs.length < 2) return null;
+    const first = subs[0];
+    if (typeof first.searchPreassigned !== 'function' || !(first.quantizer instanceof IndexFlat) || typeof first.nprobe !== 'number' || typeof first.nlist !== 'number') return null;
+    const nprobe = Math.min((params as { nprobe?: number } | undefined)?.nprobe ?? first.nprobe, first.nlist);
+    const c0 = first.quantizer.vectors;
+    for (const s of subs.slice(1)) {
+      if (typeof s.searchPreassigned !== 'function' || !(s.quantizer instanceof IndexFlat) || s.nlist !== first.nlist) return null;
+      if ((params as { nprobe?: number } | undefined)?.nprobe === undefined && s.nprobe !== first.nprobe) return null;
+      if (s.quantizer !== first.quantizer) {
+        const c = s.quantizer.vectors;
+        if (c.length !== c0.length || s.quantizer.metricType !== first.quantizer.metricType) return null;
+        for (let i = 0; i < c.length; i++) if (c[i] !== c0[i]) return null;
+      }
+    }
+    return { quantizer: first.quantizer, nprobe };
   }
 
   /** Removes ids from every shard (only without successiveIds: the shards hold the real ids). */
