@@ -26,7 +26,7 @@ function tutorialData(n: number, d: number, seed: number): Float32Array {
 }
 
 const d = 64;
-const nb = 8000;
+const nb = 5000;
 const nq = 50;
 const k = 10;
 const xb = tutorialData(nb, d, 1234);
@@ -95,7 +95,7 @@ describe.skipIf(!faissAvailable())('FAISS recipes through index_factory, both si
     const oursResults: Array<[Float32Array, BigInt64Array]> = [];
     ok.forEach(([s, m, params], i) => {
       const index = faiss.index_factory(d, s, m);
-      if (s.startsWith('OPQ')) ((index as faiss.IndexPreTransform).chain[0] as faiss.OPQMatrix).niter = 10; // both sides
+      if (s.startsWith('OPQ')) ((index as faiss.IndexPreTransform).chain[0] as faiss.OPQMatrix).niter = 4; // both sides
       index.train(xb);
       if (s.startsWith('IDMap')) index.add_with_ids(xb, ids);
       else index.add(xb);
@@ -112,7 +112,7 @@ cases = json.loads(${JSON.stringify(JSON.stringify(ok))})
 ps = faiss.ParameterSpace()
 for i, (s, m, params, _) in enumerate(cases):
     index = faiss.index_factory(64, s, m)
-    if s.startswith('OPQ'): faiss.downcast_VectorTransform(index.chain.at(0)).niter = 10
+    if s.startswith('OPQ'): faiss.downcast_VectorTransform(index.chain.at(0)).niter = 4
     index.train(xb)
     if s.startswith('IDMap'): index.add_with_ids(xb, ids)
     else: index.add(xb)

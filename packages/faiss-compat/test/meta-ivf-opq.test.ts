@@ -35,7 +35,7 @@ describe('IndexIVFOPQ', () => {
 
   it.skipIf(!faissAvailable())('our IndexIVFOPQ loads in FAISS with our results, and FAISS\'s OPQ,IVF,PQ loads here with FAISS\'s', () => {
     const ours = new faiss.IndexIVFOPQ(d, 16, 8, 8);
-    (ours.opq as faiss.OPQMatrix).niter = 8;
+    (ours.opq as faiss.OPQMatrix).niter = 4;
     ours.train(xb);
     ours.add(xb);
     ours.nprobe = 4;
@@ -46,7 +46,7 @@ xb = load('xb', 'float32').reshape(-1, 32); xq = load('xq', 'float32').reshape(-
 index = faiss.read_index(D + '/ours.bin')
 Dv, Iv = index.search(xq, 10); save('oD', Dv); save('oI', Iv)
 t = faiss.index_factory(32, 'OPQ8_16,IVF16,PQ8np')
-faiss.downcast_VectorTransform(t.chain.at(0)).niter = 8
+faiss.downcast_VectorTransform(t.chain.at(0)).niter = 4
 t.train(xb); t.add(xb)
 faiss.ParameterSpace().set_index_parameter(t, 'nprobe', 4)
 Dv, Iv = t.search(xq, 10); save('tD', Dv); save('tI', Iv)
