@@ -11,13 +11,15 @@
  * copy of the vectors and compares integer queries with exact integer
  * arithmetic (see IndexHNSWFlat); the note says when that path ran.
  */
+import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as ix from '@metalfaiss/indexes';
 import { recallAtK, oneRecallAt, type LabelArray } from '../measure/recall';
 import { repeat, timeOnce } from '../measure/timing';
+import { FAISS_PYTHON, faissEnvironment } from '../peers/faiss';
 import { useThreads } from '../peers/ours';
 import { emptyRow, type ResultRow } from '../report/rows';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from './types';
@@ -63,6 +65,65 @@ function loadUsearch(): { ok: true; Index: UsearchCtor; version: string } | { ok
   }
 }
 
+const FAISS_HNSW_SCRIPT = `
+import sys, os, json, time, numpy as np, faiss
+dirn, threads, d, metric, k, warmup, reps, M, efs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8]), [int(v) for v in sys.argv[9].split(',')]
+faiss.omp_set_num_threads(threads)
+xb = np.fromfile(os.path.join(dirn, 'xb.f32'), dtype=np.float32).reshape(-1, d)
+xq = np.fromfile(os.path.join(dirn, 'xq.f32'), dtype=np.float32).reshape(-1, d)
+index = faiss.IndexHNSWFlat(d, M, faiss.METRIC_L2 if metric == 'l2' else faiss.METRIC_INNER_PRODUCT)
+w0, c0 = time.perf_counter(), time.process_time(); index.add(xb); build = [time.perf_counter() - w0, time.process_time() - c0]
+out = []
+for ef in efs:
+    index.hnsw.efSearch = ef
+    for _ in range(warmup): index.search(xq, k)
+    bw, bc = 1e30, 1e30
+    for _ in range(reps):
+        w0, c0 = time.perf_counter(), time.process_time(); D, I = index.search(xq, k)
+        bw, bc = min(bw, time.perf_counter() - w0), min(bc, time.process_time() - c0)
+    I.astype(np.int64).tofile(os.path.join(dirn, 'I%d_%d.i64' % (threads, ef)))
+    out.append({'ef': ef, 'wall': bw, 'cpu': bc})
+print(json.dumps({'version': faiss.__version__, 'build': build, 'searches': out}))
+`;
+
+interface FaissHnswRun {
+  threads: number;
+  version: string;
+  /** [wall, cpu] seconds */
+  build: [number, number];
+  searches: Array<{ ef: number; wall: number; cpu: number }>;
+  labels: BigInt64Array[];
+}
+
+function runFaissHnsw(python: string, dir: string, threads: number, d: number, metric: string, k: number, warmup: number, reps: number): FaissHnswRun {
+  const r = spawnSync(
+    python,
+    ['-c', FAISS_HNSW_SCRIPT, dir, String(threads), String(d), metric, String(k), String(warmup), String(reps), String(HNSW_M), HNSW_EF_SWEEP.join(',')],
+    { encoding: 'utf8', env: faissEnvironment(), maxBuffer: 1 << 24 },
+  );
+  if (r.status !== 0) throw new Error(`FAISS HNSW run failed: ${(r.stderr || '').trim().split('\n').pop()}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { version: string; build: [number, number]; searches: Array<{ ef: number; wall: number; cpu: number }> };
+  const labels = HNSW_EF_SWEEP.map((ef) => {
+    const b = readFileSync(join(dir, `I${threads}_${ef}.i64`));
+    return new BigInt64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  });
+  return { threads, ...out, labels };
+}
+
+/** Seconds of process CPU time (user + system) since `start`. */
+function cpuSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
+}
+
+interface CpuPoint {
+  impl: string;
+  ef: number;
+  recall: number;
+  cpuSeconds: number;
+  buildCpu: number;
+}
+
 /** The fastest point reaching the recall target: { qps, params } or null. */
 export function bestAtRecall(rows: ResultRow[], impl: string, recall: number): ResultRow | null {
   let best: ResultRow | null = null;
@@ -93,12 +154,24 @@ export async function runHnswTargets(ctx: ScenarioContext): Promise<ScenarioOutc
   const index = new ix.IndexHNSWFlat(d, HNSW_M, ds.metric === 'l2' ? 'l2' : 'ip');
   index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION;
   log(`metalfaiss IndexHNSWFlat(M=${HNSW_M}, efConstruction=${HNSW_EF_CONSTRUCTION}): add ${ds.nb} x ${d} on ${threads} threads ...`);
+  const cpuView: CpuPoint[] = [];
+  const c0 = process.cpuUsage();
   const built = await timeOnce(() => index.addSync(xb));
+  const ourBuildCpu = cpuSince(c0);
   const memory = index.memoryBytes();
   const integerData = xb.every((v) => Number.isInteger(v) && v >= 0 && v <= 255);
   const integerQueries = xq.every((v) => Number.isInteger(v) && v >= 0 && v <= 255);
   for (const ef of HNSW_EF_SWEEP) {
-    const r = await repeat(() => index.searchSync(xq, k, { efSearch: ef }), { warmup: s.warmup, reps: s.reps });
+    let cpu = Infinity;
+    const r = await repeat(
+      () => {
+        const c = process.cpuUsage();
+        const out = index.searchSync(xq, k, { efSearch: ef });
+        cpu = Math.min(cpu, cpuSince(c));
+        return out;
+      },
+      { warmup: s.warmup, reps: s.reps },
+    );
     const row = emptyRow({ ...base, impl: 'metalfaiss', threads });
     row.params = `efSearch=${ef}`;
     row.qps = nq / r.best;
@@ -109,32 +182,43 @@ export async function runHnswTargets(ctx: ScenarioContext): Promise<ScenarioOutc
     row.note = `IndexHNSWFlat M=${HNSW_M} efC=${HNSW_EF_CONSTRUCTION}; ${integerData ? `uint8 byte copy${integerQueries ? ', exact integer distances' : ''}` : 'float32 distances'}`;
     accuracy(row, r.last.labels);
     rows.push(row);
+    cpuView.push({ impl: 'metalfaiss', ef, recall: row.recall ?? 0, cpuSeconds: cpu, buildCpu: ourBuildCpu });
   }
-  details.ours = { buildSeconds: built.seconds, memoryBytes: memory, byteCopy: integerData, integerQueries };
+  details.ours = { buildSeconds: built.seconds, buildCpuSeconds: ourBuildCpu, memoryBytes: memory, byteCopy: integerData, integerQueries };
   index.reset();
 
-  // ---- FAISS (HNSW32, efConstruction 40 is its default), best of 1 and N threads
-  if (ctx.faiss) {
-    const f = await ctx.faiss.runBest(
-      { factory: `HNSW${HNSW_M}`, metric: ds.metric, k, nq, modes: ['batch'], searchParams: HNSW_EF_SWEEP.map((ef) => `efSearch=${ef}`), warmup: s.warmup, reps: s.reps },
-      undefined,
-      log,
-    );
-    details.faiss = { version: f.version, addSeconds: f.addSeconds, runs: f.runs.map((r) => ({ threads: r.threads, addSeconds: r.addSeconds, batch: r.searches.map((x) => x.batch?.best) })) };
-    HNSW_EF_SWEEP.forEach((ef, i) => {
-      const b = f.searches[i]?.batch;
-      if (!b) return;
-      const row = emptyRow({ ...base, impl: 'faiss', threads: b.threads });
-      row.params = `efSearch=${ef}`;
-      row.qps = nq / b.value.best;
-      row.seconds = b.value.best;
-      row.medianSeconds = b.value.median;
-      row.buildSeconds = f.addSeconds.value;
-      row.memoryBytes = f.memoryBytes;
-      row.note = `FAISS ${f.version} HNSW${HNSW_M}; build ${f.addSeconds.value.toFixed(2)} s on ${f.addSeconds.threads} threads; search best of threads ${f.runs.map((r) => r.threads).join('/')}`;
-      accuracy(row, b.value.labels);
-      rows.push(row);
-    });
+  // ---- FAISS (HNSW32, efConstruction 40 is its default): its own process per thread count (1 and N), best kept
+  if (ctx.faissSkipReason === null && s.faiss) {
+    const python = s.python ?? FAISS_PYTHON;
+    const dir = mkdtempSync(join(tmpdir(), 'mf-hnsw-faiss-'));
+    try {
+      writeFileSync(join(dir, 'xb.f32'), new Uint8Array(xb.buffer, xb.byteOffset, xb.byteLength));
+      writeFileSync(join(dir, 'xq.f32'), new Uint8Array(xq.buffer, xq.byteOffset, xq.byteLength));
+      const runs: FaissHnswRun[] = [];
+      for (const t of [...new Set([1, Math.max(1, Math.min(s.threads, availableParallelism()))])]) {
+        log(`FAISS HNSW${HNSW_M}: build and search on ${t} thread(s) ...`);
+        runs.push(runFaissHnsw(python, dir, t, d, ds.metric, k, s.warmup, s.reps));
+      }
+      const bestBuild = runs.reduce((a, b) => (b.build[0] < a.build[0] ? b : a));
+      details.faiss = runs.map((r) => ({ threads: r.threads, buildWall: r.build[0], buildCpu: r.build[1], searches: r.searches.map((x) => ({ ef: x.ef, wall: x.wall, cpu: x.cpu })) }));
+      HNSW_EF_SWEEP.forEach((ef, i) => {
+        const best = runs.reduce((a, b) => (b.searches[i].wall < a.searches[i].wall ? b : a));
+        const se = best.searches[i];
+        const row = emptyRow({ ...base, impl: 'faiss', threads: best.threads });
+        row.params = `efSearch=${ef}`;
+        row.qps = nq / se.wall;
+        row.seconds = se.wall;
+        row.buildSeconds = bestBuild.build[0];
+        row.note = `FAISS ${best.version} HNSW${HNSW_M}; build ${bestBuild.build[0].toFixed(2)} s wall / ${bestBuild.build[1].toFixed(2)} s CPU on ${bestBuild.threads} thread(s); search best of threads ${runs.map((r) => r.threads).join('/')}`;
+        accuracy(row, best.labels[i]);
+        rows.push(row);
+        cpuView.push({ impl: 'faiss', ef, recall: row.recall ?? 0, cpuSeconds: Math.min(...runs.map((r) => r.searches[i].cpu)), buildCpu: Math.min(...runs.map((r) => r.build[1])) });
+      });
+    } catch (e) {
+      skipped.push({ impl: 'faiss', reason: (e as Error).message });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   } else if (ctx.faissSkipReason) {
     skipped.push({ impl: 'faiss', reason: ctx.faissSkipReason });
   }
@@ -154,13 +238,24 @@ export async function runHnswTargets(ctx: ScenarioContext): Promise<ScenarioOutc
         const xqU = xq.slice();
         log(`usearch ${u.version}: build HNSW (connectivity ${HNSW_M}, expansion_add ${HNSW_EF_CONSTRUCTION}) on ${s.threads} threads ...`);
         const first = new u.Index(config(HNSW_EF_SWEEP[0]));
+        const uc0 = process.cpuUsage();
         const ub = await timeOnce(() => first.add(keys, xbU, s.threads));
+        const usearchBuildCpu = cpuSince(uc0);
         const file = join(dir, 'usearch.idx');
         first.save(file);
         for (const ef of HNSW_EF_SWEEP) {
           const idx = new u.Index(config(ef));
           idx.load(file);
-          const r = await repeat(() => idx.search(xqU, k, s.threads), { warmup: s.warmup, reps: s.reps });
+          let cpu = Infinity;
+          const r = await repeat(
+            () => {
+              const c = process.cpuUsage();
+              const out = idx.search(xqU, k, s.threads);
+              cpu = Math.min(cpu, cpuSince(c));
+              return out;
+            },
+            { warmup: s.warmup, reps: s.reps },
+          );
           const labels = new BigInt64Array(r.last.keys.length);
           for (let i = 0; i < labels.length; i++) labels[i] = BigInt.asIntN(64, r.last.keys[i]);
           const row = emptyRow({ ...base, impl: 'usearch', threads: s.threads });
@@ -172,8 +267,9 @@ export async function runHnswTargets(ctx: ScenarioContext): Promise<ScenarioOutc
           row.note = `usearch ${u.version} HNSW connectivity=${HNSW_M} expansion_add=${HNSW_EF_CONSTRUCTION} expansion_search=${ef}, f32`;
           accuracy(row, labels);
           rows.push(row);
+          cpuView.push({ impl: 'usearch', ef, recall: row.recall ?? 0, cpuSeconds: cpu, buildCpu: usearchBuildCpu });
         }
-        details.usearch = { version: u.version, buildSeconds: ub.seconds };
+        details.usearch = { version: u.version, buildSeconds: ub.seconds, buildCpuSeconds: usearchBuildCpu };
       } catch (e) {
         skipped.push({ impl: 'usearch', reason: `usearch failed: ${(e as Error).message}` });
       } finally {
@@ -203,6 +299,30 @@ export async function runHnswTargets(ctx: ScenarioContext): Promise<ScenarioOutc
   check('build ours / FAISS', ratio(ourBuild, faissBuild), `<= ${t.buildVsFaiss}`, (v) => v <= t.buildVsFaiss);
   check('build ours / usearch', ratio(ourBuild, usearchBuild), `<= ${t.buildVsUsearch}`, (v) => v <= t.buildVsUsearch);
   details.targets = checks;
+
+  // ---- the same comparisons in process CPU time (load-robust: other processes on the machine inflate wall time)
+  const bestCpu = (impl: string) => {
+    let best: CpuPoint | null = null;
+    for (const p of cpuView) if (p.impl === impl && p.recall >= t.recall && (!best || p.cpuSeconds < best.cpuSeconds)) best = p;
+    return best;
+  };
+  const co = bestCpu('metalfaiss');
+  const cf = bestCpu('faiss');
+  const cu = bestCpu('usearch');
+  const cpuChecks: Record<string, number | null> = {
+    'qps ours / FAISS': co && cf ? cf.cpuSeconds / co.cpuSeconds : null,
+    'qps ours / usearch': co && cu ? cu.cpuSeconds / co.cpuSeconds : null,
+    'build ours / FAISS': co && cf ? co.buildCpu / cf.buildCpu : null,
+    'build ours / usearch': co && cu ? co.buildCpu / cu.buildCpu : null,
+  };
+  notes.push(
+    `in process CPU time (queries per CPU-second; build CPU-seconds): ` +
+      Object.entries(cpuChecks)
+        .map(([name, v]) => `${name} ${v === null ? 'n/a' : v.toFixed(2)}`)
+        .join('; ') +
+      `; metalfaiss build ${co?.buildCpu.toFixed(2) ?? 'n/a'} CPU-s, FAISS ${cf?.buildCpu.toFixed(2) ?? 'n/a'}, usearch ${cu?.buildCpu.toFixed(2) ?? 'n/a'}`,
+  );
+  details.cpuView = { points: cpuView, ratios: cpuChecks };
   return { rows, notes, skipped, details };
 }
 
