@@ -438,7 +438,10 @@ describe('IndexHNSWFlat on integer-valued data (byte storage)', () => {
     index.addSync(extra);
     expect(index.vectors.subarray(0, x.length)).toEqual(x);
     expect(index.reconstruct(3000)).toEqual(extra);
-    expect(index.searchSync(extra, 1).labels[0]).toBe(3000n);
+    // HNSW is approximate and its multi-threaded build is not deterministic: with the default efSearch (16) the
+    // outlier row (all 0.5, far from the 0..255 data) was missed in 1 of ~7 CI runs under load; the checks above
+    // and below search with efSearch 64, so does this one.
+    expect(index.searchSync(extra, 1, { efSearch: 64 }).labels[0]).toBe(3000n);
     const gt = exactKnn(q, index.vectors, d, 5, 1);
     expect(recallAt(index.searchSync(q, 5, { efSearch: 64 }).labels, gt, 30, 5)).toBeGreaterThan(0.95);
   });
