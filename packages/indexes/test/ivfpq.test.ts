@@ -171,7 +171,7 @@ describe('IndexIVFPQ', () => {
     await index.train(xb, { onProgress: (p) => seen.push(p) });
     expect(seen[0]).toMatchObject({ step: 'coarse quantizer', done: 0 });
     expect(seen.at(-1)).toMatchObject({ done: 6, total: 6 });
-    expect(seen.some((p) => p.step.startsWith('sub-quantizer 4/4'))).toBe(true);
+    expect(seen.filter((p) => p.step.startsWith('sub-quantizer ')).length).toBe(4);
     expect(index.isTrained).toBe(true);
   });
 

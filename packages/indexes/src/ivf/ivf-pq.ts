@@ -181,7 +181,7 @@ export class IndexIVFPQ extends IndexIVF {
     const pq = this.pq.clone();
     await pq.trainAsync(set, {
       signal,
-      onProgress: report ? (p) => (p.done < p.total ? report(p.step, p.done) : undefined) : undefined,
+      onProgress: report ? (p) => report(p.step, p.done) : undefined,
     });
     let table: Float32Array | null = null;
     const mode = this.#tableMode();

@@ -48,7 +48,7 @@ export class AssignIndex extends Index {
     if (k !== 1 || params?.selector) {
       throw new MetalFaissError('UNSUPPORTED', 'the k-means assignment index answers k = 1 searches without selectors only');
     }
-    const q = asMatrix(xq, this.d, { name: 'xq' });
+    const q = asMatrix(xq, this.d, { name: 'xq', finite: false }); // the clustering already checked its points
     return {
       x: q.data,
       n: q.rows,
