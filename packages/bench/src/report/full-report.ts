@@ -17,7 +17,7 @@ import { defaultSettings, runBench, type BenchReport } from '../run';
 import type { BenchSettings } from '../scenarios/types';
 import { machineLabel, type Provenance } from './provenance';
 import type { ResultRow } from './rows';
-import { barChart, escapeXml, formatNumber, lineChart } from './svg';
+import { barChart, escapeXml, lineChart } from './svg';
 
 export interface ReportDataset {
   /** file-name key, e.g. 'fashion-mnist' */
@@ -194,15 +194,18 @@ export function measuredLines(r: BenchReport): string[] {
   ];
 }
 
-/** A chart line: the implementation, plus the pipeline when a scenario has several ("faiss BHNSW32"). */
-function seriesOf(row: ResultRow): string {
-  const parts = row.params.split(' ');
-  return parts.length > 1 ? `${row.impl} ${parts[0]}` : row.impl;
+/**
+ * A chart line: the implementation, plus the pipeline when a scenario has
+ * several ("faiss BHNSW32", "metalfaiss BFlat").
+ */
+function seriesOf(row: ResultRow, multi: boolean): string {
+  return multi ? `${row.impl} ${row.params.split(' ')[0]}` : row.impl;
 }
 
 function recallQpsSvg(r: BenchReport, title: string): string {
   const rows = plotRows(r);
-  const impls = [...new Set(rows.map(seriesOf))].sort((a, b) => byImpl(a.split(' ')[0], b.split(' ')[0]) || a.localeCompare(b));
+  const multi = rows.some((x) => x.params.includes(' '));
+  const impls = [...new Set(rows.map((x) => seriesOf(x, multi)))].sort((a, b) => byImpl(a.split(' ')[0], b.split(' ')[0]) || a.localeCompare(b));
   const svg = lineChart({
     title,
     subtitle: `${r.dataset.description.split(':')[0]} (nb=${r.dataset.nb}, d=${r.dataset.d}); ${sweepName(rows) ? `point labels: ${sweepName(rows)}; ` : ''}upper right is better`,
@@ -211,18 +214,19 @@ function recallQpsSvg(r: BenchReport, title: string): string {
     yLog: true,
     series: impls.map((impl) => ({
       name: impl,
-      points: rows.filter((x) => seriesOf(x) === impl).map((x) => ({ x: x.recall!, y: x.qps!, label: sweepLabel(x.params) })),
+      points: rows.filter((x) => seriesOf(x, multi) === impl).map((x) => ({ x: x.recall!, y: x.qps!, label: sweepLabel(x.params) })),
     })),
   });
   return withFootnote(svg, measuredLines(r));
 }
 
 function sweepName(rows: ResultRow[]): string | null {
+  const names = new Set<string>();
   for (const r of rows) {
     const m = /(?:^| )(nprobe|efSearch)=/.exec(r.params);
-    if (m) return m[1];
+    if (m) names.add(m[1]);
   }
-  return null;
+  return names.size ? [...names].join(' or ') : null;
 }
 
 /** "nprobe=16" -> "16" (the subtitle says which parameter). */
@@ -404,18 +408,28 @@ export function renderReport(outDir: string, results: ReportResults): string[] {
       withReports.flatMap((e) =>
         [...new Set(e.report!.rows.map((r) => r.impl))].flatMap((impl) => {
           const v = get(e.report!.rows.find((r) => r.impl === impl && get(r) !== null) ?? ({} as ResultRow));
-          return v === null || v === undefined ? [] : [{ label: e.scenario, series: impl, value: v / scale, annotation: formatNumber(v / scale) }];
+          const x = v === null || v === undefined ? null : v / scale;
+          // short labels: the bars of a group are narrow (the exact value is in the tooltip and the tables)
+          return x === null ? [] : [{ label: e.scenario, series: impl, value: x, annotation: x >= 10 ? String(Math.round(x)) : x.toFixed(1) }];
         }),
       );
+    // annotations of bars too short to see would overlap their neighbours: the value stays in the bar's tooltip
+    const declutter = <T extends { value: number; annotation: string }>(list: T[]): T[] => {
+      const max = Math.max(0, ...list.map((b) => b.value));
+      return list.map((b) => (b.value < max * 0.04 ? { ...b, annotation: '' } : b));
+    };
     const note = first ? [`train + add, wall clock; FAISS best thread count per phase; ${first ? machineLabel(first.provenance) : ''}.`] : [];
-    const buildBars = bars((r) => r.buildSeconds ?? null, 1);
+    const buildBars = declutter(bars((r) => r.buildSeconds ?? null, 1));
     if (buildBars.length) {
       put(`${ds.key}-build.svg`, withFootnote(barChart({ title: `Build time on ${ds.key} (train + add)`, subtitle: ds.label, yLabel: 'seconds', xLabel: 'scenario', bars: buildBars, width: 860 }), note));
       md.push('### Build time', '', `![build time on ${ds.key}](${ds.key}-build.svg)`, '', `*How it was measured:* ${note.join(' ')}`, '');
     }
-    const memBars = bars((r) => r.memoryBytes ?? null, 2 ** 20);
+    const memBars = declutter(bars((r) => r.memoryBytes ?? null, 2 ** 20));
     if (memBars.length) {
-      const mnote = ['metalfaiss: memoryBytes() (vectors, codes, ids, graph); FAISS: serialize_index size; usearch and hnswlib-node do not report memory.'];
+      const mnote = [
+        'metalfaiss: memoryBytes() (vectors, codes, ids, graph, tables); FAISS: serialize_index size, which leaves out what FAISS rebuilds',
+        'when loading (IVF-PQ\'s precomputed tables, nlist x M x 256 floats); usearch and hnswlib-node do not report memory.',
+      ];
       put(`${ds.key}-memory.svg`, withFootnote(barChart({ title: `Index memory on ${ds.key}`, subtitle: ds.label, yLabel: 'MiB', xLabel: 'scenario', bars: memBars, width: 860 }), mnote));
       md.push('### Memory', '', `![memory on ${ds.key}](${ds.key}-memory.svg)`, '', `*How it was measured:* ${mnote.join(' ')}`, '');
     }

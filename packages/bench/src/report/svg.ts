@@ -8,8 +8,25 @@ const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b
 /** Fixed colours so an implementation looks the same in every chart. */
 const IMPL_COLORS: Record<string, string> = { metalfaiss: '#1f77b4', faiss: '#d62728', usearch: '#2ca02c', 'hnswlib-node': '#9467bd' };
 
+/** Shades per implementation for charts with one line per pipeline ("faiss BHNSW32"). */
+const IMPL_SHADES: Record<string, string[]> = {
+  metalfaiss: ['#1f77b4', '#6baed6', '#08306b', '#9ecae1'],
+  faiss: ['#d62728', '#fb6a4a', '#67000d', '#fcae91'],
+  usearch: ['#2ca02c', '#74c476', '#00441b'],
+  'hnswlib-node': ['#9467bd', '#bcbddc', '#3f007d'],
+};
+const shadeIndex = new Map<string, number>();
+
 export function colorFor(name: string, index: number): string {
-  return IMPL_COLORS[name] ?? PALETTE[index % PALETTE.length];
+  if (IMPL_COLORS[name]) return IMPL_COLORS[name];
+  const sp = name.indexOf(' ');
+  const impl = sp > 0 ? name.slice(0, sp) : '';
+  const shades = IMPL_SHADES[impl];
+  if (shades) {
+    if (!shadeIndex.has(name)) shadeIndex.set(name, [...shadeIndex.keys()].filter((k) => k.startsWith(impl + ' ')).length);
+    return shades[shadeIndex.get(name)! % shades.length];
+  }
+  return PALETTE[index % PALETTE.length];
 }
 
 export function escapeXml(s: string): string {
