@@ -13,12 +13,6 @@ export { IDSelectorRange, IDSelectorBatch, toSelector } from './selector';
 export type { IDSelector } from './selector';
 export { toIds, toId, checkK, checkDimension } from './validate';
 export type { IdsInput } from './validate';
-export * from './sq/index';
-export * from './pq/index';
-export { IndexIVFPQ, PRECOMPUTED_TABLE_MAX_BYTES } from './ivf/ivf-pq';
-export type { IndexIVFPQOptions, IndexIVFPQParts } from './ivf/ivf-pq';
-export { IndexIVFScalarQuantizer } from './ivf/ivf-sq';
-export type { IndexIVFScalarQuantizerOptions, IndexIVFScalarQuantizerParts } from './ivf/ivf-sq';
 export { VectorTransform, LinearTransform } from './transforms/vector-transform';
 export { RandomRotationMatrix, randomRotation } from './transforms/random-rotation';
 export { PCAMatrix } from './transforms/pca';
@@ -44,11 +38,17 @@ export type {
   IndexIVFOptions, SearchParametersIVF, InvertedLists, InvertedListsSnapshot, DirectMapType, InvertedListScanner,
   IVFSearchJob, IVFRangeJob, IndexIVFParts, IndexIVFFlatParts,
 } from './ivf/index';
+export * from './sq/index';
 export * from './factory/index';
 export * from './hnsw';
-export * from './binary';
-export * from './lsh';
+export * from './pq/index';
 export { OPQMatrix } from './transforms/opq';
 export type { OPQProgress, OPQProductQuantizer } from './transforms/opq';
+export * from './binary';
+export * from './lsh';
+export { IndexIVFPQ, PRECOMPUTED_TABLE_MAX_BYTES } from './ivf/ivf-pq';
+export type { IndexIVFPQOptions, IndexIVFPQParts } from './ivf/ivf-pq';
+export { IndexIVFScalarQuantizer } from './ivf/ivf-sq';
+export type { IndexIVFScalarQuantizerOptions, IndexIVFScalarQuantizerParts } from './ivf/ivf-sq';
 export { IndexIVFOPQ } from './meta/ivf-opq';
 export type { IndexIVFOPQOptions } from './meta/ivf-opq';
