@@ -45,7 +45,8 @@
 import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import { asMatrix, type Matrix, type VectorsInput } from '@metalfaiss/linalg';
 import { type AsyncOptions, signalOf, throwIfAborted } from '../abort';
-import { Clustering, clusteringParameters, type ClusteringParameters } from '../clustering/clustering';
+import { Clustering, clusteringParameters, type ClusteringParameters, type ClusteringProgress } from '../clustering/clustering';
+import type { QuantizerProgress } from '../sq/options';
 import { IndexFlat, IndexFlatIP, IndexFlatL2 } from '../flat';
 import { Index, type RangeSearchResult, type SearchParameters, type SearchResult } from '../index-base';
 import { MetricType, parseMetric, type MetricInput } from '../metric';
@@ -100,6 +101,28 @@ export interface IndexIVFParts {
    * (flattened (id, position) pairs, kept in this order).
    */
   directMap?: { type: DirectMapType | 0 | 1 | 2; array?: BigInt64Array; pairs?: BigInt64Array };
+}
+
+/** Progress of IVF training (the quantizer families' QuantizerProgress, phase 'train'). */
+export interface IVFTrainProgress extends QuantizerProgress {
+  /** on 'coarse quantizer' steps: the k-means iteration that just finished */
+  kmeans?: ClusteringProgress;
+}
+
+/** Options of IndexIVF.train / trainSync. */
+export interface IndexIVFTrainOptions extends AsyncOptions {
+  /**
+   * Called after every k-means iteration of the coarse quantizer (step
+   * 'coarse quantizer', done = iterations so far, total = cp.niter * cp.nredo + 1),
+   * before the codec trains ('codec') and once at the end ('done', done === total).
+   */
+  onProgress?: (progress: IVFTrainProgress) => void;
+}
+
+interface TrainProgress {
+  kmeans: ((p: ClusteringProgress) => void) | undefined;
+  codec: () => void;
+  done: () => void;
 }
 
 const NOT_TRAINED_HINT = 'call train(x) first (or give a trained quantizer holding nlist centroids and call train)';
@@ -330,8 +353,30 @@ export abstract class IndexIVF extends Index {
 
   // ------------------------------------------------------------------ training
 
-  #clusteringParams(): ClusteringParameters {
-    return clusteringParameters({ ...this.cp, verbose: this.cp.verbose || this.verbose });
+  /** The coarse quantizer's k-means, with FAISS's parameters (cp; verbose if cp or the index is) and the caller's progress. */
+  #clustering(progress: TrainProgress): Clustering {
+    const cp = clusteringParameters({ ...this.cp, verbose: this.cp.verbose || this.verbose });
+    return new Clustering(this.d, this.nlist, { ...cp, onProgress: progress.kmeans });
+  }
+
+  /** Validated progress callback of train / trainSync, with the reporters training calls. */
+  #progress(options: IndexIVFTrainOptions | undefined, method: string): TrainProgress {
+    const cb = options?.onProgress;
+    if (cb !== undefined && typeof cb !== 'function') {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected a function for ${method}'s options.onProgress, received ${describeValue(cb)}`);
+    }
+    const t0 = Date.now();
+    // k-means steps (niter per run, nredo runs), then the codec
+    const kmeansSteps = this.cp.niter * this.cp.nredo;
+    const total = kmeansSteps + 1;
+    const emit = (step: string, done: number, kmeans?: ClusteringProgress) => {
+      if (cb) cb({ phase: 'train', step, done, total, elapsedMs: Date.now() - t0, ...(kmeans ? { kmeans } : {}) });
+    };
+    return {
+      kmeans: cb ? (p) => emit('coarse quantizer', Math.min(p.redo * p.niter + p.iteration + 1, kmeansSteps), p) : undefined,
+      codec: () => emit('codec', kmeansSteps),
+      done: () => emit('done', total),
+    };
   }
 
   /** The quantizer's state before training, to restore it if training fails. */
@@ -357,7 +402,12 @@ export abstract class IndexIVF extends Index {
     }
   }
 
-  #trainQ1Sync(m: Matrix): void {
+  /*
+   * FAISS's train_q1. More than nlist * cp.maxPointsPerCentroid (256) training
+   * vectors are subsampled by the k-means itself, as FAISS's Clustering does
+   * (rand_perm with cp.seed), so the centroids are FAISS's for the same input.
+   */
+  #trainQ1Sync(m: Matrix, progress: TrainProgress): void {
     const q = this.quantizer;
     if (q.isTrained && q.ntotal === this.nlist) {
       this.#log('IVF quantizer does not need training.\n');
@@ -367,7 +417,7 @@ export abstract class IndexIVF extends Index {
       this.#checkQuantizerSize();
     } else if (this.quantizerTrainsAlone === 0) {
       this.#log(`Training level-1 quantizer on ${m.rows} vectors in ${this.d}D\n`);
-      const clus = new Clustering(this.d, this.nlist, this.#clusteringParams());
+      const clus = this.#clustering(progress);
       if (this.clusteringIndex) {
         clus.trainSync(m.data, this.clusteringIndex);
         q.reset();
@@ -378,15 +428,18 @@ export abstract class IndexIVF extends Index {
     } else {
       this.#checkTrainsAlone2();
       this.#log(`Training L2 quantizer on ${m.rows} vectors in ${this.d}D${this.clusteringIndex ? '(user provided index)' : ''}\n`);
-      const clus = new Clustering(this.d, this.nlist, this.#clusteringParams());
+      const clus = this.#clustering(progress);
       clus.trainSync(m.data, this.clusteringIndex ?? new IndexFlatL2(this.d));
       this.#log('Adding centroids to quantizer\n');
-      if (!q.isTrained) q.trainSync(clus.centroids);
+      if (!q.isTrained) {
+        this.#log('But training it first on centroids table...\n');
+        q.trainSync(clus.centroids);
+      }
       q.addSync(clus.centroids);
     }
   }
 
-  async #trainQ1(m: Matrix, signal: AbortSignal | undefined): Promise<void> {
+  async #trainQ1(m: Matrix, signal: AbortSignal | undefined, progress: TrainProgress): Promise<void> {
     const q = this.quantizer;
     if (q.isTrained && q.ntotal === this.nlist) {
       this.#log('IVF quantizer does not need training.\n');
@@ -396,7 +449,7 @@ export abstract class IndexIVF extends Index {
       this.#checkQuantizerSize();
     } else if (this.quantizerTrainsAlone === 0) {
       this.#log(`Training level-1 quantizer on ${m.rows} vectors in ${this.d}D\n`);
-      const clus = new Clustering(this.d, this.nlist, this.#clusteringParams());
+      const clus = this.#clustering(progress);
       if (this.clusteringIndex) {
         await clus.train(m.data, this.clusteringIndex, { signal });
         q.reset();
@@ -407,48 +460,60 @@ export abstract class IndexIVF extends Index {
     } else {
       this.#checkTrainsAlone2();
       this.#log(`Training L2 quantizer on ${m.rows} vectors in ${this.d}D${this.clusteringIndex ? '(user provided index)' : ''}\n`);
-      const clus = new Clustering(this.d, this.nlist, this.#clusteringParams());
+      const clus = this.#clustering(progress);
       await clus.train(m.data, this.clusteringIndex ?? new IndexFlatL2(this.d), { signal });
       this.#log('Adding centroids to quantizer\n');
-      if (!q.isTrained) await q.train(clus.centroids);
+      if (!q.isTrained) {
+        this.#log('But training it first on centroids table...\n');
+        await q.train(clus.centroids);
+      }
       await q.add(clus.centroids);
     }
   }
 
   /**
    * Trains the coarse quantizer (k-means into nlist centroids, FAISS's
-   * train_q1) and then the codec (trainResidual).
+   * train_q1; more than 256 * nlist vectors are subsampled as FAISS does) and
+   * then the codec (trainResidual).
+   * `options.onProgress` is called after every k-means iteration (step
+   * 'coarse quantizer', with the iteration's statistics in `kmeans`), before
+   * the codec trains ('codec') and at the end ('done', done === total).
    * @throws MetalFaissError INVALID_ARGUMENT (fewer than nlist vectors, bad input), DIMENSION_MISMATCH
    */
-  trainSync(x: VectorsInput): void {
+  trainSync(x: VectorsInput, options?: Omit<IndexIVFTrainOptions, 'signal'>): void {
     const m = asMatrix(x, this.d, { name: 'x' });
+    const progress = this.#progress(options, `${this.typeName}.trainSync`);
     this.#log('Training level-1 quantizer\n');
     const restore = this.#saveQuantizer();
     try {
-      this.#trainQ1Sync(m);
+      this.#trainQ1Sync(m, progress);
       this.#log('Training IVF residual\n');
+      progress.codec();
       this.trainResidualSync(m.data, m.rows);
     } catch (error) {
       if (restore) restore();
       throw error;
     }
     this.#isTrained = true;
+    progress.done();
   }
 
   /**
    * trainSync off the event loop (every k-means step is an async kernel
    * call). `options.signal` aborts it with ABORTED; the index, and a flat
-   * quantizer, are then as they were.
+   * quantizer, are then as they were. `options.onProgress` as in trainSync.
    */
-  async train(x: VectorsInput, options?: AsyncOptions): Promise<void> {
+  async train(x: VectorsInput, options?: IndexIVFTrainOptions): Promise<void> {
     const signal = signalOf(options, `${this.typeName}.train`);
     throwIfAborted(signal, `${this.typeName}.train`);
     const m = asMatrix(x, this.d, { name: 'x' });
+    const progress = this.#progress(options, `${this.typeName}.train`);
     this.#log('Training level-1 quantizer\n');
     const restore = this.#saveQuantizer();
     try {
-      await this.#trainQ1(m, signal);
+      await this.#trainQ1(m, signal, progress);
       this.#log('Training IVF residual\n');
+      progress.codec();
       await this.trainResidual(m.data, m.rows, signal);
       throwIfAborted(signal, `${this.typeName}.train`);
     } catch (error) {
@@ -456,6 +521,7 @@ export abstract class IndexIVF extends Index {
       throw error;
     }
     this.#isTrained = true;
+    progress.done();
   }
 
   // ------------------------------------------------------------------ adding
