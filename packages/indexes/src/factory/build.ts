@@ -41,10 +41,13 @@ const WIRED = new Set([
   'IndexScalarQuantizer', // (d, qtype, metric)
   'IndexPQ', // (d, M, nbits, { metric })
   'IndexHNSWFlat', // (d, M, { metric })
+  'IndexHNSWPQ', // (d, pqM, M, nbits, { metric }): nbits 8, L2 only
+  'IndexHNSWSQ', // (d, qtype, M, { metric })
   'IndexLSH', // (d, nbits, rotateData, trainThresholds)
   'OPQMatrix', // (d, M, dOut)
   'IndexBinaryFlat', // (d)
   'IndexBinaryHNSW', // (d, M)
+  'IndexBinaryIVF', // (quantizer, d, nlist)
   'IndexBinaryIDMap', // (index)
   'IndexBinaryIDMap2', // (index)
 ]);
@@ -148,6 +151,8 @@ function checkDivides(code: { M: number; token: string; pos: number }, d: number
   }
 }
 
+const HNSW_OTHER_STORAGES = 'Flat, SQ8, SQ4, SQ6, SQfp16 or SQ8_direct';
+
 function buildHNSW(node: Extract<IndexNode, { kind: 'HNSW' }>, d: number, ctx: BuildContext): Index {
   const s: CodeNode = node.storage;
   switch (s.type) {
@@ -156,9 +161,18 @@ function buildHNSW(node: Extract<IndexNode, { kind: 'HNSW' }>, d: number, ctx: B
       return new C(d, node.M, { metric: ctx.metric });
     }
     case 'PQ': {
+      // FAISS 1.7.3 reads only PQ{M}[np] here and builds IndexHNSWPQ(d, M, hnsw_M): 8-bit codes, L2 whatever the metric
+      const bad = (why: string, expected: string) =>
+        new MetalFaissError('INVALID_ARGUMENT', `index_factory: '${s.token}' at position ${s.pos} of '${ctx.full}': ${why}; expected ${expected}`);
+      if (s.nbits !== 8) {
+        throw bad(`IndexHNSWPQ stores 8-bit PQ codes, not ${s.nbits}-bit ones`, `PQ${s.M} or PQ${s.M}np (or the storages ${HNSW_OTHER_STORAGES})`);
+      }
+      if (ctx.metric !== MetricType.L2) {
+        throw bad('IndexHNSWPQ supports only the L2 metric (FAISS 1.7.3 builds an L2 index whatever the metric)', `the L2 metric, or the storages ${HNSW_OTHER_STORAGES} for inner product`);
+      }
       checkDivides(s, d, ctx);
-      const C = classNamed('IndexHNSWPQ', s.token, s.pos, ctx.full) as unknown as new (d: number, pqM: number, M: number, nbits: number) => Index;
-      return new C(d, s.M, node.M, s.nbits);
+      const C = classNamed('IndexHNSWPQ', s.token, s.pos, ctx.full) as unknown as new (d: number, pqM: number, M: number, nbits: number, o: object) => Index;
+      return new C(d, s.M, node.M, s.nbits, { metric: ctx.metric });
     }
     case 'SQ': {
       const C = classNamed('IndexHNSWSQ', s.token, s.pos, ctx.full) as unknown as new (d: number, qtype: string, M: number, o: object) => Index;
