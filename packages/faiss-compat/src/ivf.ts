@@ -2,7 +2,7 @@
  * FAISS Python's IVF names: `faiss.IndexIVFFlat(quantizer, d, nlist, metric)`,
  * the IndexIVF fields and methods (`nprobe`, `nlist`, `quantizer`,
  * `invlists`, `make_direct_map`, `set_direct_map_type`, `merge_from`,
- * `search_preassigned`, `cp`, ...), `faiss.DirectMap` codes,
+ * `search_preassigned`, `cp`, ...) shared by every IVF codec here, `faiss.DirectMap` codes,
  * `faiss.ArrayInvertedLists` and `faiss.SearchParametersIVF`.
  */
 import * as ix from '@metalfaiss/indexes';
@@ -108,20 +108,32 @@ export class ArrayInvertedLists extends InvertedLists {
   }
 }
 
-function quantizerOf(quantizer: unknown, owner: string): ix.Index {
+/** The `@metalfaiss/indexes` object of a coarse quantizer given to an IVF constructor (a compat Index or an impl). */
+export function quantizerImpl(quantizer: unknown, owner: string): ix.Index {
   if (quantizer instanceof Index) return quantizer.impl;
   if (quantizer instanceof ix.Index) return quantizer;
   throw new MetalFaissError('INVALID_ARGUMENT', `expected a faiss Index (the coarse quantizer) for ${owner}'s quantizer, received ${describeValue(quantizer)}`);
 }
 
-/** FAISS's IndexIVF fields and methods over an `@metalfaiss/indexes` IndexIVF. */
+/**
+ * FAISS's IndexIVF fields and methods over an `@metalfaiss/indexes` IndexIVF:
+ * the one compat base of IndexIVFFlat, IndexIVFPQ and IndexIVFScalarQuantizer.
+ */
 export class IndexIVF<T extends ix.IndexIVF = ix.IndexIVF> extends Index<T> {
-  /** the quantizer object given to the constructor, when there was one */
-  protected givenQuantizer?: Index;
+  /**
+   * The compat quantizer object given to the constructor, when there was one
+   * (set by keepQuantizer: a non-enumerable own property, absent on wrapped objects).
+   */
+  declare protected readonly _quantizer?: Index;
+
+  /** Remembers the compat quantizer a subclass constructor was given, so `quantizer` returns that same object. */
+  protected keepQuantizer(quantizer: unknown): void {
+    Object.defineProperty(this, '_quantizer', { value: quantizer instanceof Index ? quantizer : undefined });
+  }
 
   /** the coarse quantizer (the compat object given to the constructor, else a wrapper) */
   get quantizer(): Index {
-    const given = this.givenQuantizer;
+    const given = this._quantizer;
     return given && given.impl === this.impl.quantizer ? given : wrapIndex(this.impl.quantizer);
   }
   get nlist(): number {
@@ -198,8 +210,8 @@ export class IndexIVF<T extends ix.IndexIVF = ix.IndexIVF> extends Index<T> {
 /** `faiss.IndexIVFFlat(quantizer, d, nlist, metric=faiss.METRIC_L2)` */
 export class IndexIVFFlat extends IndexIVF<ix.IndexIVFFlat> {
   constructor(quantizer: Index, d: number, nlist: number, metric: number = ix.MetricType.L2) {
-    super(new ix.IndexIVFFlat(d, nlist, { metric: metric as ix.MetricType, quantizer: quantizerOf(quantizer, 'IndexIVFFlat') }));
-    if (quantizer instanceof Index) this.givenQuantizer = quantizer;
+    super(new ix.IndexIVFFlat(d, nlist, { metric: metric as ix.MetricType, quantizer: quantizerImpl(quantizer, 'IndexIVFFlat') }));
+    this.keepQuantizer(quantizer);
   }
 }
 

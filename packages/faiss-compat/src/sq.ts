@@ -1,15 +1,16 @@
 /**
  * FAISS's scalar-quantizer names: `faiss.ScalarQuantizer` (with
  * `ScalarQuantizer.QT_8bit` ... and `RS_minmax` ...), `faiss.IndexScalarQuantizer`
- * and `faiss.IndexIVFScalarQuantizer`, plus the IVF accessors shared with
- * IndexIVFPQ (nprobe, nlist, quantizer, by_residual, direct maps, merge).
+ * and `faiss.IndexIVFScalarQuantizer` (with the IndexIVF accessors of ivf.ts:
+ * nprobe, nlist, quantizer, invlists, direct maps, merge, cp, ...).
  * Codes are Uint8Arrays of n * code_size bytes (FAISS Python: n x code_size).
  */
 import * as ix from '@metalfaiss/indexes';
 import type { VectorsInput } from '@metalfaiss/linalg';
 import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import { Index } from './base';
-import { registerWrapper, wrapIndex } from './wrap';
+import { IndexIVF, quantizerImpl } from './ivf';
+import { registerWrapper } from './wrap';
 
 /** `faiss.ScalarQuantizer(d, qtype)`: a view of (or a new) @metalfaiss/indexes ScalarQuantizer. */
 export class ScalarQuantizer {
@@ -106,59 +107,14 @@ export class IndexScalarQuantizer extends Index<ix.IndexScalarQuantizer> {
   }
 }
 
-/** The IVF accessors of the quantizer IVF indexes (FAISS's IndexIVF fields and methods). */
-export class QuantizerIVF<T extends ix.IndexIVF> extends Index<T> {
-  /** the coarse quantizer, as the compat object it was given as (or a wrapper) */
-  get quantizer(): Index {
-    const given = (this as unknown as { _quantizer?: Index })._quantizer;
-    return given && given.impl === this.impl.quantizer ? given : wrapIndex(this.impl.quantizer);
-  }
-  get nlist(): number {
-    return this.impl.nlist;
-  }
-  get nprobe(): number {
-    return this.impl.nprobe;
-  }
-  set nprobe(v: number) {
-    this.impl.nprobe = v;
-  }
-  get max_codes(): number {
-    return this.impl.maxCodes;
-  }
-  set max_codes(v: number) {
-    this.impl.maxCodes = v;
-  }
-  get code_size(): number {
-    return this.impl.codeSize;
-  }
-  get invlists(): ix.InvertedLists {
-    return this.impl.invlists;
-  }
-  get_list_size(listNo: number): number {
-    return this.impl.getListSize(listNo);
-  }
-  make_direct_map(on = true): void {
-    this.impl.makeDirectMap(on);
-  }
-  set_direct_map_type(type: ix.DirectMapType | 0 | 1 | 2): void {
-    this.impl.setDirectMapType(type);
-  }
-  merge_from(other: QuantizerIVF<T>, add_id: number | bigint = 0): void {
-    this.impl.mergeFrom(other.impl, add_id);
-  }
-  imbalance_factor(): number {
-    return this.impl.imbalanceFactor();
-  }
-}
-
-export function quantizerImpl(quantizer: unknown, owner: string): ix.Index {
-  if (quantizer instanceof Index) return quantizer.impl;
-  if (quantizer instanceof ix.Index) return quantizer;
-  throw new MetalFaissError('INVALID_ARGUMENT', `expected a faiss Index (the coarse quantizer) for ${owner}'s quantizer, received ${describeValue(quantizer)}`);
-}
+/**
+ * The IVF codecs' compat base is IndexIVF (ivf.ts); these names stay for the
+ * modules that import them from here.
+ */
+export { IndexIVF as QuantizerIVF, quantizerImpl } from './ivf';
 
 /** `faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, qtype, metric=faiss.METRIC_L2, encode_residual=True)` */
-export class IndexIVFScalarQuantizer extends QuantizerIVF<ix.IndexIVFScalarQuantizer> {
+export class IndexIVFScalarQuantizer extends IndexIVF<ix.IndexIVFScalarQuantizer> {
   constructor(quantizer: Index, d: number, nlist: number, qtype: number = ScalarQuantizer.QT_8bit, metric: number = ix.MetricType.L2, encode_residual = true) {
     super(
       new ix.IndexIVFScalarQuantizer(d, nlist, qtype as ix.QuantizerType, {
@@ -167,7 +123,7 @@ export class IndexIVFScalarQuantizer extends QuantizerIVF<ix.IndexIVFScalarQuant
         byResidual: encode_residual,
       }),
     );
-    Object.defineProperty(this, '_quantizer', { value: quantizer instanceof Index ? quantizer : undefined });
+    this.keepQuantizer(quantizer);
   }
   get sq(): ScalarQuantizer {
     return new ScalarQuantizer(this.impl.sq);
