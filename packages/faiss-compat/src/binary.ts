@@ -155,13 +155,15 @@ export class IndexBinaryIDMap2 extends IndexBinary<ix.IndexBinaryIDMap2> {
 
 /** `faiss.IndexBinaryIVF(quantizer, d, nlist)`: `nprobe`, `max_codes`, `quantizer`, `invlists`. */
 export class IndexBinaryIVF extends IndexBinary<ix.IndexBinaryIVF> {
-  readonly #quantizer: IndexBinary;
+  /** the compat quantizer given to the constructor; absent on wrapped objects (index_binary_factory, read_index_binary) */
+  declare private readonly _quantizer?: IndexBinary;
   constructor(quantizer: IndexBinary, d: number, nlist: number) {
     super(new ix.IndexBinaryIVF(implOfBinary(quantizer, 'IndexBinaryIVF(quantizer, d, nlist)'), d, nlist));
-    this.#quantizer = quantizer;
+    Object.defineProperty(this, '_quantizer', { value: quantizer });
   }
+  /** the coarse quantizer (the compat object given to the constructor, else a wrapper of the index's own) */
   get quantizer(): IndexBinary {
-    return this.#quantizer ?? (wrapObject(this.impl.quantizer) as IndexBinary);
+    return this._quantizer ?? (wrapObject(this.impl.quantizer) as IndexBinary);
   }
   get nlist(): number {
     return this.impl.nlist;
