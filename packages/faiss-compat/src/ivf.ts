@@ -154,6 +154,14 @@ export class IndexIVF<T extends ix.IndexIVF = ix.IndexIVF> extends Index<T> {
   get code_size(): number {
     return this.impl.codeSize;
   }
+  /**
+   * `train` off the event loop. metalfaiss extension: `options.onProgress`
+   * reports the coarse quantizer's k-means iterations (and the codec's
+   * steps), `options.signal` aborts (the index is then unchanged).
+   */
+  train_async(x: VectorsInput, options?: ix.AsyncOptions & { onProgress?: (progress: ix.QuantizerProgress) => void }): Promise<void> {
+    return this.impl.train(x, options);
+  }
   get verbose(): boolean {
     return this.impl.verbose;
   }
