@@ -1,8 +1,11 @@
 /**
  * index_factory / index_binary_factory: builds the objects a description
- * names (FAISS's types and defaults). Each family's tokens build as soon as
- * its classes are exported by this package; a token whose class is missing
- * throws UNSUPPORTED naming the class, never a stand-in.
+ * names (FAISS's types and defaults). Every family of FAISS 1.7.3's grammar
+ * that metalfaiss implements is wired (flat, IVF over flat / HNSW / any
+ * quantizer with Flat, PQ and SQ codes, PQ, SQ, HNSW over Flat / PQ / SQ,
+ * LSH, the transforms, IDMap(2), refinement; binary Flat, IVF, HNSW, IDMap(2)).
+ * A token whose class is missing throws UNSUPPORTED naming the class, never
+ * a stand-in.
  */
 import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import * as all from '../index';
