@@ -213,7 +213,7 @@ describe('the newly wired families train, add and search', () => {
     if (inner instanceof ix.IndexHNSW) inner.hnsw.efSearch = 64;
     if (inner instanceof ix.IndexIVF) inner.nprobe = 8;
     // refinement re-ranks kFactor * k candidates of the base index
-    const params = index instanceof ix.IndexRefine ? { kFactor: 4 } : undefined;
+    const params: ix.SearchParametersRefine | undefined = index instanceof ix.IndexRefine ? { kFactor: 4 } : undefined;
     const r = await index.search(xq, k, params);
     let gt = exactKnn(xq, xb, d, k, metric === 'l2' ? 1 : 0);
     if (ids) gt = gt.map((l) => (l >= 0n ? ids[Number(l)] : l));
