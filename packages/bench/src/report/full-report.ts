@@ -310,6 +310,10 @@ export function renderReport(outDir: string, results: ReportResults): string[] {
     'node packages/bench/dist/cli.js report --render-only             # redraw the figures and this page from results.json',
     '```',
     '',
+    'The issues\' targets, each measured by its own scenario (`metalfaiss-bench run <scenario>`) beside FAISS in one run, with',
+    'the load at the time: [targets.md](targets.md). HNSW and IndexBinaryFlat against FAISS and usearch, with CPU time:',
+    '[hnsw-binary.md](hnsw-binary.md).',
+    '',
     '## Machine',
     '',
   ];
