@@ -159,3 +159,4 @@ export async function kmeansAssignAsync(args: KmeansAssignArgs): Promise<void> {
     addon.kmeansAssignAsync(args.x, args.n, args.d, args.centroids, args.k, args.metric, args.xNorms ?? null, args.ids ?? null, args.distances, args.labels),
   );
 }
+export * from './kmeans-bounded';

@@ -28,6 +28,15 @@ struct V {
     s = _mm_add_ss(s, _mm_movehdup_ps(s));
     return _mm_cvtss_f32(s);
   }
+  static inline float hmin(R x) {
+    __m128 s = _mm_min_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    s = _mm_min_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_min_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+  }
+  static inline uint32_t eq_mask(R a, float v) {
+    return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(a, _mm256_set1_ps(v), _CMP_EQ_OQ)));
+  }
 };
 
 constexpr int kMR = 6;  // 6 points x 16 centroids: 12 accumulators
@@ -38,7 +47,8 @@ constexpr int kNV = 2;
 }  // namespace
 
 const KmeansIsaKernels* kmeans_isa_avx2() {
-  static const KmeansIsaKernels k = {"avx2", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block};
+  static const KmeansIsaKernels k = {"avx2", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block,
+                                         &rows_scratch_floats, &group_rows, &pair_scores};
   return &k;
 }
 

@@ -22,6 +22,8 @@ struct V {
   static inline R fmadd(R a, R b, R c) { return _mm512_fmadd_ps(a, b, c); }
   static inline R select_lt(R a, R b, R x, R y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), y, x); }
   static inline float hsum(R x) { return _mm512_reduce_add_ps(x); }
+  static inline float hmin(R x) { return _mm512_reduce_min_ps(x); }
+  static inline uint32_t eq_mask(R a, float v) { return _mm512_cmp_ps_mask(a, _mm512_set1_ps(v), _CMP_EQ_OQ); }
 };
 
 constexpr int kMR = 12;  // 12 points x 32 centroids: 24 accumulators
@@ -32,7 +34,8 @@ constexpr int kNV = 2;
 }  // namespace
 
 const KmeansIsaKernels* kmeans_isa_avx512() {
-  static const KmeansIsaKernels k = {"avx512", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block};
+  static const KmeansIsaKernels k = {"avx512", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block,
+                                         &rows_scratch_floats, &group_rows, &pair_scores};
   return &k;
 }
 

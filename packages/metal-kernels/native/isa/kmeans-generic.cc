@@ -37,6 +37,17 @@ struct V {
     for (int i = 0; i < W; i++) s += x[i];
     return s;
   }
+  static inline float hmin(R x) {
+    float s = x[0];
+    for (int i = 1; i < W; i++) s = x[i] < s ? x[i] : s;
+    return s;
+  }
+  static inline uint32_t eq_mask(R a, float v) {
+    uint32_t m = 0;
+    for (int i = 0; i < W; i++)
+      if (a[i] == v) m |= 1u << i;
+    return m;
+  }
 };
 
 constexpr int kMR = 4;
@@ -48,9 +59,11 @@ constexpr int kNV = 1;
 
 const KmeansIsaKernels* kmeans_isa_generic() {
 #if defined(__aarch64__) || defined(__ARM_NEON)
-  static const KmeansIsaKernels k = {"neon", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block};
+  static const KmeansIsaKernels k = {"neon", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block,
+                                         &rows_scratch_floats, &group_rows, &pair_scores};
 #else
-  static const KmeansIsaKernels k = {"scalar", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block};
+  static const KmeansIsaKernels k = {"scalar", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block,
+                                         &rows_scratch_floats, &group_rows, &pair_scores};
 #endif
   return &k;
 }

@@ -19,6 +19,26 @@ struct KmeansBlockArgs {
   int64_t* arg;          // n: its packed centroid index (ties: the lower index)
 };
 
+// Gathered rows (one pointer per point, read in place) against the panels of
+// one centroid group (kmeans-bounded.cc): per row, the smallest score, its
+// packed index within the group (ties: the lower index; -1 when no score is
+// below +inf) and the second smallest score. Scores are computed exactly as
+// assign_block computes them (same FMA chain per pair), bit for bit.
+struct KmeansRowsArgs {
+  const float* const* rows;  // n row pointers
+  int64_t n;
+  int64_t d;
+  const float* zero;         // d zeros (stands in for missing rows of a tile)
+  const float* panels;       // npanels panels of [d][nr] (the group's)
+  const float* cterm;        // npanels * nr (+inf for padding)
+  int64_t npanels;
+  float m;                   // -2 (L2) or -1 (inner product)
+  float* scratch;            // >= rows_scratch_floats(npanels) floats
+  float* best;               // n
+  int32_t* arg;              // n
+  float* second;             // n
+};
+
 struct KmeansIsaKernels {
   const char* name;  // matches IsaKernels::name of the same level
   int nr;            // centroids per panel
@@ -27,6 +47,12 @@ struct KmeansIsaKernels {
   void (*pack)(const float* c, int64_t k, int64_t d, float* panels);
   void (*norms)(const float* x, int64_t n, int64_t d, float* out);
   void (*assign_block)(const KmeansBlockArgs* a);
+  int64_t (*rows_scratch_floats)(int64_t npanels);
+  void (*group_rows)(const KmeansRowsArgs* a);
+  // out[i] = cterm[i] + m * <x_i, c_i> for n pairs given by row pointers,
+  // with the FMA chain of assign_block (bit for bit the score it computes)
+  void (*pair_scores)(const float* const* xr, const float* const* cr, const float* cterm, int64_t n, int64_t d, float m,
+                      float* out);
 };
 
 const KmeansIsaKernels* kmeans_isa_generic();
