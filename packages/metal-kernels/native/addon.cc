@@ -5,6 +5,7 @@
 #include "bindings.h"
 #include "hnsw-bindings.h"
 #include "ivf-bindings.h"
+#include "kmeans-bindings.h"
 #include "pq-bindings.h"
 #include "sq-bindings.h"
 
@@ -16,6 +17,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   mk::register_bindings(env, exports);
   mk::register_hnsw_hamming_bindings(env, exports);
   mk::register_ivf_bindings(env, exports);
+  mk::register_kmeans_bindings(env, exports);
   mk::register_dense_bindings(env, exports);
   mk::register_sq_bindings(env, exports);
   mk::register_pq_bindings(env, exports);
