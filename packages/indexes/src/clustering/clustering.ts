@@ -19,11 +19,18 @@
  *   warning is a process warning (FAISS prints it to stderr).
  *
  * Assignment: when the index is an IndexFlat (the usual case: Kmeans, IVF
- * coarse quantizers) the `kmeansAssign` kernel (knn with k = 1, specialised
- * for many points and few centroids) runs directly against the current
- * centroids, skipping exactly the work that centroids which did not move
- * cannot change (see assignDirect), and the index receives the final
- * centroids at the end; any other
+ * coarse quantizers) the kernels run directly against the current centroids
+ * and the index receives the final centroids at the end. L2 (pruning on, the
+ * default): `kmeansAssignBounded`, Yinyang k-means' group bounds: the
+ * centroids are split once per run into groups of 32 nearby ones, every
+ * point keeps a lower bound per group, and only the groups whose bound
+ * (lowered by how far their centroids moved) does not prove them farther
+ * than the point's own centroid are searched (see assignBounded); a rounding
+ * margin makes it exact: the same labels, distances, centroids and
+ * objectives as the full search, bit for bit. Inner product, or pruning off:
+ * `kmeansAssign` (knn with k = 1, specialised for many points and few
+ * centroids), skipping exactly the work that centroids which did not move
+ * cannot change (see assignDirect). Any other
  * index is used as FAISS does (reset, train if needed, add centroids, search
  * with k = 1, every iteration). The centroid update is the native
  * `kmeansUpdate` kernel. In `train()` (async) every kernel call runs off the
@@ -34,8 +41,12 @@ import {
   describeValue,
   kmeansAssign,
   kmeansAssignAsync,
+  kmeansAssignBounded,
+  kmeansAssignBoundedAsync,
   kmeansUpdate,
   kmeansUpdateAsync,
+  knn,
+  knnAsync,
   normsL2Sqr,
 } from '@metalfaiss/metal-kernels';
 import { asMatrix, normalizeL2, type VectorsInput } from '@metalfaiss/linalg';
@@ -120,6 +131,25 @@ export interface ClusteringProgress {
 export interface ClusteringOptions extends Partial<ClusteringParameters> {
   /** called after every iteration */
   onProgress?: (progress: ClusteringProgress) => void;
+  /**
+   * metalfaiss extension (not a FAISS parameter): skip, exactly, the distance
+   * computations that cannot change an assignment (L2 k-means with an
+   * IndexFlat; see Clustering.pruning). Default true; the environment
+   * variable METALFAISS_KMEANS_PRUNING=0 turns it off everywhere.
+   */
+  pruning?: boolean;
+}
+
+/** What the pruned assignment of one iteration computed (metalfaiss extension). */
+export interface ClusteringPruneStats {
+  /** 0-based run (of nredo) */
+  redo: number;
+  /** 0-based iteration */
+  iteration: number;
+  /** fraction of the points compared with no centroid but their own */
+  prunedPoints: number;
+  /** fraction of the point-centroid distances of a full search that were computed (1 = full search) */
+  computed: number;
 }
 
 export interface ClusteringTrainOptions extends AsyncOptions {
@@ -232,8 +262,21 @@ type Request =
       distances: Float32Array;
       labels: BigInt64Array;
     }
-  | { op: 'update'; points: Points; assign: BigInt64Array; centroids: Float32Array; counts: Float32Array }
+  /** k: the number of centroids when not job.k (grouping the centroids) */
+  | { op: 'update'; points: Points; assign: BigInt64Array; centroids: Float32Array; counts: Float32Array; k?: number }
   | { op: 'index'; centroids: Float32Array; train: boolean }
+  | {
+      op: 'bounded';
+      points: Points;
+      centroids: Float32Array;
+      bounds: Bounds;
+      drift: Float64Array | null;
+      labels: BigInt64Array;
+      distances: Float32Array;
+      /** filled in by the driver */
+      stats: { pruned: number; evaluated: number };
+    }
+  | { op: 'knn'; xq: Float32Array; nq: number; xb: Float32Array; nb: number; k: number; distances: Float32Array; labels: BigInt64Array }
   | { op: 'yield' };
 
 interface Job {
@@ -246,6 +289,8 @@ interface Job {
   inputCentroids: Float32Array;
   /** true: assign with the knn kernel against the centroids (IndexFlat), false: through the index */
   direct: boolean;
+  /** direct L2 path with pruning (group bounds) on */
+  prune: boolean;
   lowerIsBetter: boolean;
   metric: MetricType;
   onProgress?: (p: ClusteringProgress) => void;
@@ -255,6 +300,7 @@ interface Job {
 interface Outcome {
   centroids: Float32Array;
   stats: ClusteringIterationStats[];
+  pruneStats: ClusteringPruneStats[];
 }
 
 /**
@@ -367,6 +413,137 @@ function* assignDirect(
   }
 }
 
+/** Centroid groups and the per-point group bounds of the pruned assignment (one run). */
+interface Bounds {
+  /** groups */
+  t: number;
+  /** slots per group */
+  g: number;
+  /** t * g centroid numbers, -1 for empty slots */
+  groups: Int32Array;
+  /** the group of every centroid */
+  groupOf: Int32Array;
+  /** n * t lower bounds (kmeansAssignBounded's state) */
+  lower: Float32Array;
+}
+
+/** Centroids per group: one AVX-512 register panel (32), more when the bounds would take too much memory. */
+const GROUP_SIZE = 32;
+/** At most this many lower bounds (4 bytes each) per run. */
+const MAX_BOUNDS = 1 << 26;
+
+/** Whether the pruned assignment is on: the option, unless METALFAISS_KMEANS_PRUNING=0 (a debug / benchmark override). */
+function pruningEnabled(option: boolean): boolean {
+  const env = process.env.METALFAISS_KMEANS_PRUNING;
+  if (env !== undefined && ['0', 'false', 'off', 'no'].includes(env.trim().toLowerCase())) return false;
+  return option;
+}
+
+/**
+ * Splits the k centroids into t groups of at most g nearby centroids (the
+ * Yinyang paper's grouping: k-means of the centroids, then a balanced fill:
+ * centroids closest to a group center first, each into the nearest group
+ * with room). Only the speed of the pruning depends on it, never the result.
+ */
+function* groupCentroids(job: Job, centroids: Float32Array, n: number): Generator<Request, Bounds, void> {
+  const { d, k } = job;
+  let g = GROUP_SIZE;
+  while (Math.ceil(k / g) * n > MAX_BOUNDS && g < k) g *= 2;
+  const t = Math.ceil(k / g);
+  const groups = new Int32Array(t * g).fill(-1);
+  const groupOf = new Int32Array(k);
+  if (t === 1) {
+    for (let c = 0; c < k; c++) groups[c] = c;
+  } else {
+    const centers = new Float32Array(t * d);
+    for (let j = 0; j < t; j++) {
+      const c = Math.floor((j * k) / t);
+      centers.set(centroids.subarray(c * d, (c + 1) * d), j * d);
+    }
+    const cPoints: Points = { x: centroids, n: k, weights: null, norms: null };
+    const lab = new BigInt64Array(k);
+    const dis = new Float32Array(k);
+    const sums = new Float32Array(t * d);
+    const counts = new Float32Array(t);
+    for (let it = 0; it < 6; it++) {
+      yield { op: 'nearest', x: centroids, n: k, xNorms: null, centroids: centers, k: t, ids: null, distances: dis, labels: lab };
+      yield { op: 'update', points: cPoints, assign: lab, centroids: sums, counts, k: t };
+      for (let j = 0; j < t; j++) if (counts[j] > 0) centers.set(sums.subarray(j * d, (j + 1) * d), j * d);
+    }
+    const kd = new Float32Array(k * t);
+    const kl = new BigInt64Array(k * t);
+    yield { op: 'knn', xq: centroids, nq: k, xb: centers, nb: t, k: t, distances: kd, labels: kl };
+    const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => kd[a * t] - kd[b * t] || a - b);
+    const fill = new Int32Array(t);
+    const l32 = new Int32Array(kl.buffer, kl.byteOffset, 2 * k * t);
+    for (const c of order) {
+      for (let q = 0; q < t; q++) {
+        const j = l32[2 * (c * t + q)];
+        if (j >= 0 && fill[j] < g) {
+          groups[j * g + fill[j]++] = c;
+          break;
+        }
+      }
+    }
+  }
+  for (let s = 0; s < t * g; s++) if (groups[s] >= 0) groupOf[groups[s]] = Math.floor(s / g);
+  return { t, g, groups, groupOf, lower: new Float32Array(n * t) };
+}
+
+/**
+ * The nearest centroid of every point (L2), skipping exactly what cannot
+ * change it (kmeansAssignBounded: Yinyang group bounds with a float32
+ * rounding margin): labels and distances equal assignDirect's bit for bit.
+ * The first iteration of a run groups the centroids and searches in full
+ * (writing the bounds); later ones pass how far each group's centroids moved.
+ */
+function* assignBounded(
+  job: Job,
+  points: Points,
+  centroids: Float32Array,
+  dis: Float32Array,
+  assign: BigInt64Array,
+  previous: Float32Array | null,
+  state: { bounds: Bounds | null },
+): Generator<Request, { pruned: number; evaluated: number } | null, void> {
+  const { d, k } = job;
+  let drift: Float64Array | null = null;
+  if (!previous || !state.bounds) {
+    state.bounds = yield* groupCentroids(job, centroids, points.n);
+  } else {
+    const b = state.bounds;
+    drift = new Float64Array(b.t);
+    let moved = false;
+    for (let c = 0; c < k; c++) {
+      const o = c * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const v = centroids[o + j] - previous[o + j];
+        s += v * v;
+      }
+      if (s === 0) continue;
+      moved = true;
+      // float32 differences are exact in float64; the sum's rounding is far below this slack
+      const m = Number.isNaN(s) ? Infinity : Math.sqrt(s) * (1 + 1e-9);
+      const gi = b.groupOf[c];
+      if (m > drift[gi]) drift[gi] = m;
+    }
+    if (!moved) return { pruned: points.n, evaluated: 0 }; // the assignment and the distances stand
+  }
+  const req: Request = {
+    op: 'bounded',
+    points,
+    centroids,
+    bounds: state.bounds,
+    drift,
+    labels: assign,
+    distances: dis,
+    stats: { pruned: 0, evaluated: 0 },
+  };
+  yield req;
+  return req.stats;
+}
+
 function* runClustering(job: Job): Generator<Request, Outcome, void> {
   const { d, k, params: cp } = job;
   const started = performance.now();
@@ -399,7 +576,7 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
   if (nx === k) {
     if (cp.verbose) job.log(`Number of training points (${nx}) same as number of clusters, just copying\n`);
     const centroids = job.x.slice(0, k * d); // FAISS copies the input (not the subsample)
-    return { centroids, stats: [{ obj: 0, time: 0, timeSearch: 0, imbalanceFactor: 1, nsplit: 0 }] };
+    return { centroids, stats: [{ obj: 0, time: 0, timeSearch: 0, imbalanceFactor: 1, nsplit: 0 }], pruneStats: [] };
   }
 
   if (cp.verbose) job.log(`Clustering ${nx} points in ${d}D to ${k} clusters, redo ${cp.nredo} times, ${cp.niter} iterations\n`);
@@ -427,6 +604,7 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
   const previous = new Float32Array(job.direct ? k * d : 0);
   const kFrozen = cp.frozenCentroids ? nInput : 0;
   let stats: ClusteringIterationStats[] = [];
+  const pruneStats: ClusteringPruneStats[] = [];
   let best: Outcome | null = null;
   let bestObj = job.lowerIsBetter ? Infinity : -Infinity;
 
@@ -441,11 +619,16 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
     for (let i = nInput; i < k; i++) centroids.set(x.subarray(perm[i] * d, (perm[i] + 1) * d), i * d);
     postProcess();
     if (!job.direct) yield { op: 'index', centroids, train: false };
+    const boundState: { bounds: Bounds | null } = { bounds: null };
 
     let obj = 0;
     for (let it = 0; it < cp.niter; it++) {
       const ts = performance.now();
-      if (job.direct) yield* assignDirect(job, points, centroids, dis, assign, it === 0 ? null : previous);
+      if (job.prune) {
+        const w = yield* assignBounded(job, points, centroids, dis, assign, it === 0 ? null : previous, boundState);
+        const t = boundState.bounds ? boundState.bounds.t : 1;
+        if (w) pruneStats.push({ redo, iteration: it, prunedPoints: w.pruned / nx, computed: w.evaluated / (nx * t) });
+      } else if (job.direct) yield* assignDirect(job, points, centroids, dis, assign, it === 0 ? null : previous);
       else yield { op: 'assign', points, distances: dis, labels: assign };
       if (job.direct) previous.set(centroids);
       tSearch += performance.now() - ts;
@@ -492,13 +675,13 @@ function* runClustering(job: Job): Generator<Request, Outcome, void> {
     if (cp.nredo > 1) {
       if ((job.lowerIsBetter && obj < bestObj) || (!job.lowerIsBetter && obj > bestObj)) {
         if (cp.verbose) job.log('Objective improved: keep new clusters\n');
-        best = { centroids: centroids.slice(), stats: stats.slice() };
+        best = { centroids: centroids.slice(), stats: stats.slice(), pruneStats: pruneStats.slice() };
         bestObj = obj;
       }
     }
   }
   if (best) return best;
-  return { centroids, stats };
+  return { centroids, stats, pruneStats };
 }
 
 // ----------------------------------------------------------------------------
@@ -528,6 +711,16 @@ export class Clustering implements ClusteringParameters {
   decodeBlockSize: number;
   /** called after every iteration */
   onProgress?: (progress: ClusteringProgress) => void;
+  /**
+   * metalfaiss extension: prune the L2 assignment with group bounds (Yinyang
+   * k-means) when the index is an IndexFlat. Exact: the same assignments,
+   * centroids and objectives as without it, bit for bit (a float32 rounding
+   * margin keeps every skipped distance provably larger). Default true;
+   * METALFAISS_KMEANS_PRUNING=0 in the environment turns it off.
+   */
+  pruning = true;
+  /** per iteration of the kept run(s), what the pruned assignment computed (empty when pruning was off) */
+  pruneStats: ClusteringPruneStats[] = [];
   /** where verbose lines go (default: process.stdout) */
   log: (text: string) => void = defaultLog;
   /** k * d after training; before training, optional input centroids (a multiple of d, at most k rows) */
@@ -538,8 +731,11 @@ export class Clustering implements ClusteringParameters {
   constructor(d: number, k: number, options: ClusteringOptions = {}) {
     if (!Number.isInteger(d) || d < 1 || d > 1 << 24) throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer in [1, 16777216] for d, received ${describeValue(d)}`);
     if (!Number.isInteger(k) || k < 1 || k > 2 ** 31 - 1) throw new MetalFaissError('INVALID_ARGUMENT', `expected an integer in [1, 2147483647] for k, received ${describeValue(k)}`);
-    const { onProgress, ...rest } = options;
+    const { onProgress, pruning, ...rest } = options;
     const p = clusteringParameters(rest);
+    if (pruning !== undefined && typeof pruning !== 'boolean') {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for pruning, received ${describeValue(pruning)}`);
+    }
     this.d = d;
     this.k = k;
     this.niter = p.niter;
@@ -557,6 +753,7 @@ export class Clustering implements ClusteringParameters {
       throw new MetalFaissError('INVALID_ARGUMENT', `expected a function for onProgress, received ${describeValue(onProgress)}`);
     }
     this.onProgress = onProgress;
+    if (pruning !== undefined) this.pruning = pruning;
   }
 
   /** The current parameters as a plain object. */
@@ -595,6 +792,7 @@ export class Clustering implements ClusteringParameters {
       );
     }
     const direct = idx instanceof IndexFlat;
+    if (typeof this.pruning !== 'boolean') throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for pruning, received ${describeValue(this.pruning)}`);
     return {
       index: idx,
       job: {
@@ -606,6 +804,7 @@ export class Clustering implements ClusteringParameters {
         weights: w,
         inputCentroids: input.slice(),
         direct,
+        prune: direct && idx.metricType === MetricType.L2 && pruningEnabled(this.pruning),
         lowerIsBetter: idx.metricType !== MetricType.INNER_PRODUCT,
         metric: idx.metricType,
         onProgress: this.onProgress,
@@ -617,6 +816,7 @@ export class Clustering implements ClusteringParameters {
   #commit(out: Outcome): void {
     this.centroids = out.centroids;
     this.iterationStats = out.stats;
+    this.pruneStats = out.pruneStats;
   }
 
   /**
@@ -638,11 +838,21 @@ export class Clustering implements ClusteringParameters {
         q.distances.set(res.distances);
         q.labels.set(res.labels);
       } else if (q.op === 'update') {
-        kmeansUpdate({ x: q.points.x, n: q.points.n, d: job.d, k: job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
+        kmeansUpdate({ x: q.points.x, n: q.points.n, d: job.d, k: q.k ?? job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
       } else if (q.op === 'index') {
         idx.reset();
         if (q.train || !idx.isTrained) idx.trainSync(q.centroids);
         idx.addSync(q.centroids);
+      } else if (q.op === 'bounded') {
+        const b = q.bounds;
+        const st = kmeansAssignBounded({
+          x: q.points.x, n: q.points.n, d: job.d, xNorms: q.points.norms, centroids: q.centroids, k: job.k,
+          groups: b.groups, t: b.t, g: b.g, drift: q.drift, labels: q.labels, lower: b.lower, distances: q.distances,
+        });
+        q.stats.pruned = st.pruned;
+        q.stats.evaluated = st.evaluated;
+      } else if (q.op === 'knn') {
+        knn({ xq: q.xq, xb: q.xb, nq: q.nq, nb: q.nb, d: job.d, k: q.k, metric: 1, distances: q.distances, labels: q.labels });
       }
       r = gen.next();
     }
@@ -677,11 +887,21 @@ export class Clustering implements ClusteringParameters {
         q.distances.set(res.distances);
         q.labels.set(res.labels);
       } else if (q.op === 'update') {
-        await kmeansUpdateAsync({ x: q.points.x, n: q.points.n, d: job.d, k: job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
+        await kmeansUpdateAsync({ x: q.points.x, n: q.points.n, d: job.d, k: q.k ?? job.k, assign: q.assign, weights: q.points.weights, centroids: q.centroids, counts: q.counts });
       } else if (q.op === 'index') {
         idx.reset();
         if (q.train || !idx.isTrained) await idx.train(q.centroids);
         await idx.add(q.centroids);
+      } else if (q.op === 'bounded') {
+        const b = q.bounds;
+        const st = await kmeansAssignBoundedAsync({
+          x: q.points.x, n: q.points.n, d: job.d, xNorms: q.points.norms, centroids: q.centroids, k: job.k,
+          groups: b.groups, t: b.t, g: b.g, drift: q.drift, labels: q.labels, lower: b.lower, distances: q.distances,
+        });
+        q.stats.pruned = st.pruned;
+        q.stats.evaluated = st.evaluated;
+      } else if (q.op === 'knn') {
+        await knnAsync({ xq: q.xq, xb: q.xb, nq: q.nq, nb: q.nb, d: job.d, k: q.k, metric: 1, distances: q.distances, labels: q.labels });
       } else {
         throwIfAborted(signal, 'Clustering.train');
       }

@@ -4,6 +4,7 @@ export type {
   ClusteringOptions,
   ClusteringParameters,
   ClusteringProgress,
+  ClusteringPruneStats,
   ClusteringTrainOptions,
 } from './clustering';
 export { Kmeans } from './kmeans';

@@ -12,6 +12,7 @@ import {
   type ClusteringIterationStats,
   type ClusteringOptions,
   type ClusteringParameters,
+  type ClusteringPruneStats,
   type ClusteringTrainOptions,
   clusteringParameters,
 } from './clustering';
@@ -41,20 +42,25 @@ export class Kmeans {
   /** objective of every iteration */
   obj: number[] = [];
   iterationStats: ClusteringIterationStats[] = [];
+  /** metalfaiss extension: prune the L2 assignment exactly (see Clustering.pruning); default true */
+  pruning = true;
+  /** what the pruned assignment computed, per iteration (see Clustering.pruneStats) */
+  pruneStats: ClusteringPruneStats[] = [];
 
   /** `new Kmeans(d, k, { niter: 20, verbose: true, seed: 1234, spherical: false, ... })` */
   constructor(d: number, k: number, options: ClusteringOptions = {}) {
-    const { onProgress, ...rest } = options;
-    // validates d, k and the parameters
-    new Clustering(d, k, rest);
+    const { onProgress, pruning, ...rest } = options;
+    // validates d, k, the parameters and pruning
+    new Clustering(d, k, { ...rest, pruning });
     this.d = d;
     this.k = k;
     this.cp = clusteringParameters(rest);
     this.onProgress = onProgress;
+    if (pruning !== undefined) this.pruning = pruning;
   }
 
   #clustering(initCentroids: Float32Array | null | undefined): { clus: Clustering; index: IndexFlat } {
-    const clus = new Clustering(this.d, this.k, { ...this.cp, onProgress: this.onProgress });
+    const clus = new Clustering(this.d, this.k, { ...this.cp, onProgress: this.onProgress, pruning: this.pruning });
     if (initCentroids !== undefined && initCentroids !== null) {
       if (!(initCentroids instanceof Float32Array) || initCentroids.length % this.d !== 0 || initCentroids.length > this.k * this.d) {
         throw new MetalFaissError(
@@ -73,6 +79,7 @@ export class Kmeans {
     this.index = index;
     this.iterationStats = clus.iterationStats;
     this.obj = clus.obj;
+    this.pruneStats = clus.pruneStats;
     return this.obj.length > 0 ? this.obj[this.obj.length - 1] : 0;
   }
 
