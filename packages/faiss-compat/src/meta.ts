@@ -122,7 +122,12 @@ export class IndexRefineFlat extends IndexRefine<ix.IndexRefineFlat> {
 }
 
 export class IndexShards extends Index<ix.IndexShards> {
-  /** `faiss.IndexShards(d, threaded=False, successive_ids=True)`; sub-index calls always run concurrently in the async forms */
+  /**
+   * `faiss.IndexShards(d, threaded=False, successive_ids=True)`. `threaded` is
+   * ignored: the async forms always run the shards' work off the event loop on
+   * the native thread pool (IVF-Flat shards over one quantizer: quantized once,
+   * then one kernel job over all the shards' lists; other shards concurrently).
+   */
   constructor(d: number, _threaded = false, successive_ids = true) {
     super(new ix.IndexShards(d, { successiveIds: successive_ids }));
   }
@@ -144,7 +149,12 @@ export class IndexShards extends Index<ix.IndexShards> {
 }
 
 export class IndexReplicas extends Index<ix.IndexReplicas> {
-  /** `faiss.IndexReplicas(d, threaded=True)` */
+  /**
+   * `faiss.IndexReplicas(d, threaded=True)`. `threaded` is ignored: the async
+   * forms search the replicas concurrently off the event loop (IVF-Flat
+   * replicas over one quantizer: quantized once, then one kernel job over the
+   * whole batch with list l read from replica l % count).
+   */
   constructor(d: number, _threaded = true) {
     super(new ix.IndexReplicas(d));
   }
