@@ -8,10 +8,16 @@
  * to the single index (the issue's target: >= 0.9x). Async searches (the
  * sub-index searches run concurrently, off the event loop) and sync
  * searches (one after another) are both reported.
+ *
+ * The three indexes are timed in interleaved rounds (one run of each per
+ * round, the order rotating), at least MIN_ROUNDS rounds, so that a change of
+ * machine load hits all three alike; the ratios compare best times (and
+ * median times, in the notes). The load average is recorded before and after.
  */
+import { availableParallelism as availableCores, loadavg } from 'node:os';
 import * as ix from '@metalfaiss/indexes';
 import { compareResults, oneRecallAt, recallAtK } from '../measure/recall';
-import { repeat, timeOnce } from '../measure/timing';
+import { median, timeOnce } from '../measure/timing';
 import { useThreads } from '../peers/ours';
 import { emptyRow, type ResultRow } from '../report/rows';
 import type { Scenario, ScenarioContext, ScenarioOutcome } from './types';
@@ -23,6 +29,30 @@ type IVFCtor = new (d: number, nlist: number, options: { metric?: 'l2' | 'ip'; q
 
 export const NLIST = 1024;
 export const NPROBE = 16;
+/** Interleaved timing rounds at least (a run is ~35 ms: more rounds cost little and steady the ratios). */
+export const MIN_ROUNDS = 15;
+
+interface Timed {
+  seconds: number[];
+  last: ix.SearchResult;
+}
+
+/** Times `fns` in interleaved rounds: warmup untimed runs of each, then `rounds` rounds of one timed run of each (rotating order). */
+async function interleaved(fns: Array<() => ix.SearchResult | Promise<ix.SearchResult>>, warmup: number, rounds: number): Promise<Timed[]> {
+  const out: Timed[] = fns.map(() => ({ seconds: [], last: undefined as unknown as ix.SearchResult }));
+  for (let w = 0; w < warmup; w++) for (let i = 0; i < fns.length; i++) out[i].last = await fns[i]();
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < fns.length; j++) {
+      const i = (r + j) % fns.length;
+      const t0 = performance.now();
+      out[i].last = await fns[i]();
+      out[i].seconds.push((performance.now() - t0) / 1000);
+    }
+  }
+  return out;
+}
+
+const load = (): string => loadavg().map((v) => v.toFixed(2)).join(' / ');
 
 export async function runShardsReplicas(ctx: ScenarioContext): Promise<ScenarioOutcome> {
   const { dataset: ds, xq, gt, settings: s, log } = ctx;
@@ -61,49 +91,56 @@ export async function runShardsReplicas(ctx: ScenarioContext): Promise<ScenarioO
   const addReplicas = await timeOnce(() => replicas.add(xb));
 
   const base = { scenario: 'shards-replicas', dataset: ds.name, nq, k, threads };
-  const measure = async (name: string, index: ix.Index, mode: 'async' | 'sync', build: number): Promise<ResultRow> => {
-    log(`metalfaiss ${name} (${mode}): ${nq} queries, ${s.warmup} warm-up + ${s.reps} runs ...`);
-    const run = await repeat(() => (mode === 'async' ? index.search(xq, k) : index.searchSync(xq, k)), { warmup: s.warmup, reps: s.reps });
-    const row = emptyRow({ ...base, impl: 'metalfaiss', mode: 'batch', params: `${name} nprobe=${NPROBE} ${mode}` });
-    row.qps = nq / run.best;
-    row.seconds = run.best;
-    row.medianSeconds = run.median;
-    row.buildSeconds = build;
-    row.memoryBytes = index.memoryBytes();
-    row.recall = recallAtK(run.last.labels, k, gt, nq);
-    row.r1 = oneRecallAt(run.last.labels, k, gt, nq, 1);
-    (row as ResultRow & { _labels?: BigInt64Array; _distances?: Float32Array })._labels = run.last.labels;
-    (row as ResultRow & { _distances?: Float32Array })._distances = run.last.distances;
-    return row;
-  };
+  const rounds = Math.max(s.reps, MIN_ROUNDS);
+  const loadBefore = load();
   const ratios: Record<string, number> = {};
+  const medianRatios: Record<string, number> = {};
+  const subjects: Array<{ name: string; index: ix.Index; build: number }> = [
+    { name: `IVF${nlist},Flat`, index: single, build: trained.seconds + addOne.seconds },
+    { name: 'IndexShards(2 x IVF-Flat)', index: shards, build: trained.seconds + addShards.seconds },
+    { name: 'IndexReplicas(2 x IVF-Flat)', index: replicas, build: trained.seconds + addReplicas.seconds },
+  ];
   for (const mode of ['async', 'sync'] as const) {
-    const one = await measure(`IVF${nlist},Flat`, single, mode, trained.seconds + addOne.seconds);
-    one.note = 'one index with all vectors';
-    const sh = await measure('IndexShards(2 x IVF-Flat)', shards, mode, trained.seconds + addShards.seconds);
-    const rp = await measure('IndexReplicas(2 x IVF-Flat)', replicas, mode, trained.seconds + addReplicas.seconds);
-    for (const r of [sh, rp]) {
-      const ratio = r.qps! / one.qps!;
+    log(`metalfaiss ${subjects.map((x) => x.name).join(', ')} (${mode}): ${nq} queries, ${s.warmup} warm-up + ${rounds} interleaved rounds ...`);
+    const timed = await interleaved(
+      subjects.map(({ index }) => () => (mode === 'async' ? index.search(xq, k) : index.searchSync(xq, k))),
+      s.warmup,
+      rounds,
+    );
+    const made = subjects.map(({ name, index, build }, i) => {
+      const t = timed[i];
+      const row = emptyRow({ ...base, impl: 'metalfaiss', mode: 'batch', params: `${name} nprobe=${NPROBE} ${mode}` });
+      row.seconds = Math.min(...t.seconds);
+      row.medianSeconds = median(t.seconds);
+      row.qps = nq / row.seconds;
+      row.buildSeconds = build;
+      row.memoryBytes = index.memoryBytes();
+      row.recall = recallAtK(t.last.labels, k, gt, nq);
+      row.r1 = oneRecallAt(t.last.labels, k, gt, nq, 1);
+      return row;
+    });
+    made[0].note = 'one index with all vectors';
+    for (let i = 1; i < made.length; i++) {
+      const r = made[i];
+      const ratio = r.qps! / made[0].qps!;
       ratios[`${r.params}`] = ratio;
-      r.note = `${ratio.toFixed(3)}x the single index's throughput`;
-      const a = r as ResultRow & { _labels: BigInt64Array; _distances: Float32Array };
-      const b = one as ResultRow & { _labels: BigInt64Array; _distances: Float32Array };
-      const cmp = compareResults({ labels: a._labels, distances: a._distances }, { labels: b._labels, distances: b._distances }, nq, k);
+      medianRatios[`${r.params}`] = made[0].medianSeconds! / r.medianSeconds!;
+      r.note = `${ratio.toFixed(3)}x the single index's throughput (medians: ${medianRatios[`${r.params}`].toFixed(3)}x)`;
+      const cmp = compareResults(timed[i].last, timed[0].last, nq, k);
       r.labelMismatches = cmp.mismatches;
       r.labelTies = cmp.ties;
     }
-    for (const r of [one, sh, rp]) {
-      delete (r as { _labels?: unknown })._labels;
-      delete (r as { _distances?: unknown })._distances;
-      rows.push(r);
-    }
+    rows.push(...made);
   }
   notes.push(
     `throughput relative to one IVF${nlist},Flat index (nprobe ${NPROBE}, ${threads} kernel threads): ` +
       Object.entries(ratios).map(([p, r]) => `${p}: ${r.toFixed(3)}x`).join('; ') + ' (target >= 0.9x)',
   );
   notes.push('labelMismatches compare with the single index (same quantizer, same probes: results should be identical)');
+  notes.push(`timed in ${rounds} interleaved rounds per mode; load average (1 / 5 / 15 min) before: ${loadBefore}, after: ${load()} on ${availableCores()} cores`);
   details.ratios = ratios;
+  details.medianRatios = medianRatios;
+  details.rounds = rounds;
   details.nlist = nlist;
   details.nprobe = NPROBE;
   return { rows, notes, skipped, details };
