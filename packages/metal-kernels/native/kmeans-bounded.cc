@@ -132,8 +132,11 @@ Layout build_layout(const float* c, int64_t k, int64_t d, const int32_t* groups,
   return L;
 }
 
-// Blocks of points: a few dozen register tiles.
-constexpr int64_t kBlock = 256;
+// Blocks of points. A full search (every group) reuses each row t times: a
+// block that stays in L2 with a group's panels. A pruned search reuses a row
+// for a few groups only: larger blocks fill the register tiles of each group.
+constexpr int64_t kBlockFull = 128;
+constexpr int64_t kBlockPruned = 1024;
 
 // Per-slot scratch of one block.
 struct BlockScratch {
@@ -153,7 +156,7 @@ struct BlockScratch {
   std::vector<int32_t> ga1;         // kBlock * t: packed slot within the group
 };
 
-void init_scratch(BlockScratch& s, const Layout& L, int64_t d, bool bounded) {
+void init_scratch(BlockScratch& s, const Layout& L, int64_t d, bool bounded, int64_t kBlock) {
   s.rows.resize(kBlock);
   s.who.resize(kBlock);
   s.xn.resize(kBlock);
@@ -203,16 +206,24 @@ inline float float_down(double v) {
   return f;
 }
 
+// The smallest float >= v (v >= 0 or +inf); NaN stays NaN.
+inline float float_up(double v) {
+  float f = static_cast<float>(v);
+  if (static_cast<double>(f) < v) f = std::nextafter(f, kInf);
+  return f;
+}
+
 }  // namespace
 
 void kmeans_assign_groups(const KmeansGroupsParams& p) {
   if (p.n == 0 || p.t == 0) return;
   const int64_t d = p.d, t = p.t;
   Layout L = build_layout(p.c, p.k, d, p.groups, t, p.g, false);
+  const int64_t kBlock = p.mask ? kBlockPruned : kBlockFull;
   const int64_t ntasks = (p.n + kBlock - 1) / kBlock;
   const int slots = planned_slots(ntasks);
   std::vector<BlockScratch> scratch(static_cast<size_t>(slots));
-  for (auto& s : scratch) init_scratch(s, L, d, false);
+  for (auto& s : scratch) init_scratch(s, L, d, false, kBlock);
   const int64_t slot_stride = L.npg * L.nr;
   parallel_for(ntasks, slots, [&](int64_t task, int slot) {
     BlockScratch& s = scratch[static_cast<size_t>(slot)];
@@ -269,10 +280,14 @@ KmeansBoundedStats kmeans_assign_bounded(const KmeansBoundedParams& p) {
   gam = gam / (1.0 - gam);
   const double cmax_up = std::sqrt(L.cmax * (1.0 + 2.0 * gam));
   const int64_t slot_stride = L.npg * L.nr;
+  const int64_t kBlock = first ? kBlockFull : kBlockPruned;
   const int64_t ntasks = (p.n + kBlock - 1) / kBlock;
   const int slots = planned_slots(ntasks);
   std::vector<BlockScratch> scratch(static_cast<size_t>(slots));
-  for (auto& s : scratch) init_scratch(s, L, d, true);
+  for (auto& s : scratch) init_scratch(s, L, d, true, kBlock);
+  // the drifts rounded up to float32
+  std::vector<float> drift_up(static_cast<size_t>(first ? 0 : t));
+  for (int64_t j = 0; j < (first ? 0 : t); j++) drift_up[static_cast<size_t>(j)] = float_up(p.drift[j]);
   std::vector<int64_t> pruned(static_cast<size_t>(ntasks), 0), evaluated(static_cast<size_t>(ntasks), 0);
   parallel_for(ntasks, slots, [&](int64_t task, int slot) {
     BlockScratch& s = scratch[static_cast<size_t>(slot)];
@@ -296,18 +311,25 @@ KmeansBoundedStats kmeans_assign_bounded(const KmeansBoundedParams& p) {
       uint8_t* need = s.need.data() + i * t;
       float* lower = p.lower + (r0 + i) * t;
       const double xn = s.xn[i];
-      const double e = gam * std::pow(std::sqrt(std::max(0.0, xn) * (1.0 + 2.0 * gam)) + cmax_up, 2.0) * (1.0 + 1e-9);
+      const double ea = std::sqrt(std::max(0.0, xn) * (1.0 + 2.0 * gam)) + cmax_up;
+      const double e = gam * (ea * ea) * (1.0 + 1e-9);
       if (first) {
         std::memset(need, 1, static_cast<size_t>(t));
         continue;
       }
       const double thr = std::sqrt(std::max(0.0, xn * (1.0 + 2.0 * gam) + s.sown[i] + e)) * (1.0 + 1e-12);
-      const bool prune_ok = usable && std::isfinite(thr) && std::isfinite(e);
-      bool any = false;
+      // NaN / +inf threshold: nothing is pruned
+      const float thr_up = usable && std::isfinite(thr) && std::isfinite(e) ? float_up(thr) : kInf;
+      const float* du = drift_up.data();
+      uint8_t any = 0;
       for (int64_t j = 0; j < t; j++) {
-        const float lb = float_down(static_cast<double>(lower[j]) - p.drift[j]);
-        lower[j] = lb;
-        const bool nj = !(prune_ok && static_cast<double>(lb) > thr);
+        // lower - drift rounded down: the float difference is within 2^-24 of the exact one, two more ulps
+        // below it is a lower bound; tiny, negative or NaN bounds become 0 (a distance is >= 0)
+        float v = lower[j] - du[j];
+        v = v - std::fabs(v) * 0x1p-22f;
+        v = v > 0x1p-100f ? v : 0.0f;
+        lower[j] = v;
+        const uint8_t nj = !(v > thr_up);
         need[j] = nj;
         any |= nj;
       }
@@ -340,7 +362,8 @@ KmeansBoundedStats kmeans_assign_bounded(const KmeansBoundedParams& p) {
       const uint8_t* need = s.need.data() + i * t;
       float* lower = p.lower + (r0 + i) * t;
       const double xn = s.xn[i];
-      const double e = gam * std::pow(std::sqrt(std::max(0.0, xn) * (1.0 + 2.0 * gam)) + cmax_up, 2.0) * (1.0 + 1e-9);
+      const double ea = std::sqrt(std::max(0.0, xn) * (1.0 + 2.0 * gam)) + cmax_up;
+      const double e = gam * (ea * ea) * (1.0 + 1e-9);
       const int64_t old = first ? -1 : p.labels[r0 + i];
       float best = first ? kInf : s.sown[i];
       int64_t arg = first ? -1 : old;

@@ -48,6 +48,12 @@ struct V {
       if (a[i] == v) m |= 1u << i;
     return m;
   }
+  static inline void transpose(R (&r)[W]) {
+    R o[W];
+    for (int c = 0; c < W; c++)
+      for (int i = 0; i < W; i++) o[c][i] = r[i][c];
+    for (int c = 0; c < W; c++) r[c] = o[c];
+  }
 };
 
 constexpr int kMR = 4;

@@ -23,6 +23,15 @@ export function floatDown(v: number): number {
   return f32[0];
 }
 
+/** The smallest float32 >= v (v >= 0 or +Infinity); NaN stays NaN. */
+export function floatUp(v: number): number {
+  const f = Math.fround(v);
+  if (!(f < v)) return f;
+  f32[0] = f;
+  i32[0] += f >= 0 ? 1 : -1;
+  return f32[0];
+}
+
 /** Members of each group, increasing centroid number. */
 function membersOf(groups: Int32Array, t: number, g: number): number[][] {
   const out: number[][] = [];
@@ -93,7 +102,8 @@ export function kmeansAssignBoundedReference(args: KmeansAssignBoundedArgs): Kme
   const gb2 = new Float64Array(t);
   for (let i = 0; i < n; i++) {
     const xn = args.xNorms ? args.xNorms[i] : Math.fround(rowNormSqr(x, i, d));
-    const e = gam * (Math.sqrt(Math.max(0, xn) * (1 + 2 * gam)) + cmaxUp) ** 2 * (1 + 1e-9);
+    const a = Math.sqrt(Math.max(0, xn) * (1 + 2 * gam)) + cmaxUp;
+    const e = gam * (a * a) * (1 + 1e-9);
     const o = i * t;
     const old = first ? -1 : Number(labels[i]);
     // the own distance, as a score (distance minus |x|^2), and the point's needs
@@ -103,12 +113,15 @@ export function kmeansAssignBoundedReference(args: KmeansAssignBoundedArgs): Kme
       need.fill(1);
     } else {
       const thr = Math.sqrt(Math.max(0, xn * (1 + 2 * gam) + sOwn + e)) * (1 + 1e-12);
-      const pruneOk = usable && Number.isFinite(thr) && Number.isFinite(e);
+      const thrUp = usable && Number.isFinite(thr) && Number.isFinite(e) ? floatUp(thr) : Infinity;
       let any = false;
       for (let j = 0; j < t; j++) {
-        const lb = floatDown(lower[o + j] - drift[j]);
-        lower[o + j] = lb;
-        need[j] = pruneOk && lb > thr ? 0 : 1;
+        // float32 steps, as the native kernel: (lower - drift) two ulps down, tiny / negative / NaN to 0
+        let v = Math.fround(lower[o + j] - floatUp(drift[j]));
+        v = Math.fround(v - Math.abs(v) * 2 ** -22);
+        v = v > 2 ** -100 ? v : 0;
+        lower[o + j] = v;
+        need[j] = v > thrUp ? 0 : 1;
         if (need[j]) any = true;
       }
       if (!any) stats.pruned++;
