@@ -170,6 +170,10 @@ describe('index_factory refusals name the token, its position and the alternativ
       ['IDMap,BIVF0', /nlist must be a positive integer in 'BIVF0' at position 6/],
       ['BIVF32_HNSW', /unknown binary index 'BIVF32_HNSW' at position 0/],
       ['IDMap,BHash8', /binary hashing.*at position 6/],
+      ['BIDMap,BFlat', /unknown binary wrapper 'BIDMap' at position 0 of 'BIDMap,BFlat'; expected 'IDMap,<binary index>' or '<binary index>,IDMap' with a binary index: BFlat/],
+      ['BFlat,BIDMap2', /unknown binary wrapper 'BIDMap2' at position 6 of 'BFlat,BIDMap2'; expected 'IDMap2,<binary index>'/],
+      ['IDMap2,BIVF8,BFlat', /a second binary index 'BFlat' at position 13.*one binary index per description/],
+      ['BFlat,IDMap3', /unknown binary index 'IDMap3' at position 6.*IDMap\/IDMap2/],
     ];
     for (const [s, re] of b) {
       const e = err(() => ix.indexBinaryFactory(64, s));

@@ -305,6 +305,21 @@ function parseBinarySub(full: string, s: string, base: number): BinaryNode {
   }
   if ((m = /^BIVF([0-9]+)$/.exec(s))) return { kind: 'BIVF', nlist: positive(full, s, base, int(m[1]), 'nlist'), hnswM: null, token: s, pos: base };
   if ((m = /^BHNSW([0-9]+)$/.exec(s))) return { kind: 'BHNSW', M: positive(full, s, base, int(m[1]), 'HNSW M'), token: s, pos: base };
-  if (/^BHash/.test(s)) throw syntaxError(full, s, base, 'binary hashing (FAISS syntax that metalfaiss does not implement):', BINARY_HELP);
+  // name the first comma-separated token that is wrong, at its position
+  const tokens = s.split(',');
+  let pos = base;
+  let seenIndex = false;
+  for (const t of tokens) {
+    if (/^BHash/.test(t)) throw syntaxError(full, t, pos, 'binary hashing (FAISS syntax that metalfaiss does not implement):', BINARY_HELP);
+    if (/^BIDMap2?$/.test(t)) {
+      const w = t.slice(1);
+      throw syntaxError(full, t, pos, 'unknown binary wrapper', `'${w},<binary index>' or '<binary index>,${w}' with ${BINARY_HELP}`);
+    }
+    const isIndex = /^(BFlat|BIVF[0-9]+(_HNSW[0-9]+)?|BHNSW[0-9]+)$/.test(t);
+    if (isIndex && seenIndex) throw syntaxError(full, t, pos, 'a second binary index', `one binary index per description: ${BINARY_HELP}`);
+    if (!isIndex && !/^IDMap2?$/.test(t)) throw syntaxError(full, t, pos, 'unknown binary index', BINARY_HELP);
+    seenIndex ||= isIndex;
+    pos += t.length + 1;
+  }
   throw syntaxError(full, s, base, 'unknown binary index', BINARY_HELP);
 }
