@@ -6,12 +6,14 @@
  * spherical / integer centroids, nredo, progress, async and abort.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   Clustering,
+  type ClusteringOptions,
   DEFAULT_CLUSTERING_PARAMETERS,
   Index,
   IndexFlatIP,
@@ -444,5 +446,121 @@ describe('Kmeans (FAISS Python wrapper)', () => {
     expect(Array.from(km2.centroids!)).toEqual(Array.from(init));
     expectCode(() => km2.trainSync(x, { initCentroids: new Float32Array(7) }), 'DIMENSION_MISMATCH', /initCentroids/);
     expectCode(() => new Kmeans(d, 6, { niterr: 3 } as never), 'INVALID_ARGUMENT', /niterr/);
+  });
+});
+
+// ------------------------------------------------------------------ pruning
+
+describe('Pruned k-means (group bounds) equals the full search', () => {
+  /** Trains with pruning on and off (same options); returns both. */
+  function both(d: number, k: number, x: Float32Array, options: ClusteringOptions = {}, weights?: Float32Array, init?: Float32Array) {
+    const run = (pruning: boolean) => {
+      const c = new Clustering(d, k, { ...options, pruning });
+      if (init) c.centroids = init.slice();
+      c.trainSync(x, undefined, weights);
+      return c;
+    };
+    return { on: run(true), off: run(false) };
+  }
+
+  /** Same centroids and objectives bit for bit, the same FAISS statistics; pruning did skip work. */
+  function expectSame(on: Clustering, off: Clustering, niter: number, mustPrune = true): void {
+    expect(Array.from(on.centroids)).toEqual(Array.from(off.centroids));
+    expect(on.obj).toEqual(off.obj);
+    for (let i = 0; i < on.obj.length; i++) expect(Math.abs(on.obj[i] - off.obj[i])).toBeLessThanOrEqual(1e-5 * Math.abs(off.obj[i]));
+    expect(on.iterationStats.map((s) => [s.imbalanceFactor, s.nsplit])).toEqual(off.iterationStats.map((s) => [s.imbalanceFactor, s.nsplit]));
+    expect(off.pruneStats).toEqual([]);
+    expect(on.pruneStats.length).toBeGreaterThan(0);
+    expect(on.pruneStats.length).toBeLessThanOrEqual(on.obj.length);
+    expect(on.pruneStats[0]).toMatchObject({ iteration: 0, computed: 1, prunedPoints: 0 });
+    if (mustPrune && niter > 3) expect(Math.min(...on.pruneStats.slice(1).map((p) => p.computed))).toBeLessThan(0.7);
+  }
+
+  it('seeded synthetic data, several groups of centroids (k = 100), through convergence', () => {
+    const d = 24;
+    const x = blobs(4000, d, 50, 31);
+    const { on, off } = both(d, 100, x, { niter: 30 });
+    expectSame(on, off, 30);
+    // late iterations compute a small part of the distances
+    expect(on.pruneStats[on.pruneStats.length - 1].computed).toBeLessThan(0.2);
+  });
+
+  it('one group (k <= 32), weights, nredo, subsampling, frozen and integer centroids', () => {
+    const d = 10;
+    const x = blobs(3000, d, 20, 32);
+    let r = both(d, 20, x, { niter: 12 });
+    expectSame(r.on, r.off, 12);
+    const w = Float32Array.from({ length: 3000 }, (_, i) => 0.5 + (i % 7) / 3);
+    r = both(d, 70, x, { niter: 10 }, w);
+    expectSame(r.on, r.off, 10);
+    r = both(d, 40, x, { niter: 8, nredo: 3, seed: 77 });
+    expectSame(r.on, r.off, 8);
+    r = both(d, 50, x, { niter: 8, maxPointsPerCentroid: 30 });
+    expectSame(r.on, r.off, 8);
+    r = both(d, 64, x, { niter: 8, frozenCentroids: true }, undefined, x.slice(17 * d, 40 * d));
+    expectSame(r.on, r.off, 8);
+    const xi = x.map((v) => Math.round(v * 3));
+    r = both(d, 48, xi, { niter: 10, intCentroids: true });
+    expectSame(r.on, r.off, 10, false);
+    // exact duplicates: exact ties everywhere, empty clusters split every iteration (the bounds follow every move)
+    const rr = rng(5);
+    const protos = Float32Array.from({ length: 30 * d }, () => Math.floor(rr() * 4));
+    const few = new Float32Array(3000 * d);
+    for (let i = 0; i < 3000; i++) few.set(protos.subarray((i % 30) * d, (i % 30 + 1) * d), i * d);
+    r = both(d, 60, few, { niter: 10 });
+    expectSame(r.on, r.off, 10, false);
+    expect(r.on.iterationStats.some((s) => s.nsplit > 0)).toBe(true);
+  });
+
+  const FMNIST = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz';
+  const haveFmnist = existsSync(FMNIST);
+  if (!haveFmnist) console.warn(`Fashion-MNIST pruning test skipped: ${FMNIST} is missing`);
+  it.skipIf(!haveFmnist)('Fashion-MNIST slice (6000 x 784, k = 256): the same k-means, most distances skipped', async () => {
+    const raw = gunzipSync(readFileSync(FMNIST));
+    const n = 6000, d = 784;
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n * d; i++) x[i] = raw[16 + i];
+    const { on, off } = both(d, 256, x, { niter: 10 });
+    expectSame(on, off, 10);
+    const total = on.pruneStats.reduce((s, p) => s + p.computed, 0) / on.pruneStats.length;
+    expect(total).toBeLessThan(0.6);
+    // the async driver issues the same requests
+    const b = new Clustering(d, 256, { niter: 10 });
+    await b.train(x);
+    expect(Array.from(b.centroids)).toEqual(Array.from(on.centroids));
+    expect(b.pruneStats).toEqual(on.pruneStats);
+  });
+
+  it('pruning option, METALFAISS_KMEANS_PRUNING=0, inner product, Kmeans', () => {
+    const d = 6;
+    const x = blobs(1500, d, 10, 33);
+    expectCode(() => new Clustering(d, 10, { pruning: 'yes' as never }), 'INVALID_ARGUMENT', /boolean for pruning/);
+    const c = new Clustering(d, 10, { niter: 5 });
+    expect(c.pruning).toBe(true);
+    const saved = process.env.METALFAISS_KMEANS_PRUNING;
+    process.env.METALFAISS_KMEANS_PRUNING = '0';
+    try {
+      c.trainSync(x);
+      expect(c.pruneStats).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.METALFAISS_KMEANS_PRUNING;
+      else process.env.METALFAISS_KMEANS_PRUNING = saved;
+    }
+    const on = new Clustering(d, 10, { niter: 5 });
+    on.trainSync(x);
+    expect(on.pruneStats.length).toBe(5);
+    expect(Array.from(on.centroids)).toEqual(Array.from(c.centroids));
+    const ip = new Clustering(d, 10, { niter: 5, spherical: true });
+    ip.trainSync(x, new IndexFlatIP(d));
+    expect(ip.pruneStats).toEqual([]);
+    const km = new Kmeans(d, 10, { niter: 5, pruning: false });
+    expect(km.pruning).toBe(false);
+    km.trainSync(x);
+    expect(km.pruneStats).toEqual([]);
+    expect(Array.from(km.centroids!)).toEqual(Array.from(on.centroids));
+    const km2 = new Kmeans(d, 10, { niter: 5 });
+    km2.trainSync(x);
+    expect(km2.pruneStats.length).toBe(5);
+    expect(km2.obj).toEqual(km.obj);
   });
 });
