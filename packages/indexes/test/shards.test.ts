@@ -180,6 +180,9 @@ describe('IndexShards of IVF-Flat shards over one quantizer', () => {
     const ref = single.searchSync(xq, 8);
     expectSame(await shards.search(xq, 8), ref);
     expectSame(shards.searchSync(xq, 8), ref);
+    const pending = shards.search(xq, 8);
+    xq.fill(0); // read after the quantizer's await: the search must have its own copy
+    expectSame(await pending, ref);
   });
 });
 

@@ -499,9 +499,10 @@ export class IndexShards<Sub extends Index = Index> extends IndexCollection<Sub>
     }
     let parts: SearchResult[];
     if (shared) {
-      const coarse = await shared.quantizer.search(q.data, shared.nprobe, shared.quantizerParams);
+      const data = q.data.slice(); // the shards read it after the quantizer: the caller may change it meanwhile
+      const coarse = await shared.quantizer.search(data, shared.nprobe, shared.quantizerParams);
       parts = await Promise.all(
-        this.subIndexes.map((s) => (s as unknown as PreassignedIVF).searchPreassigned(q.data, k, coarse.labels, coarse.distances, params)),
+        this.subIndexes.map((s) => (s as unknown as PreassignedIVF).searchPreassigned(data, k, coarse.labels, coarse.distances, params)),
       );
     } else {
       parts = await Promise.all(this.subIndexes.map((s) => s.search(q.data, k, params)));
