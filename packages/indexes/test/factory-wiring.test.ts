@@ -154,11 +154,16 @@ describe('index_factory refusals name the token, its position and the alternativ
 
   it('malformed HNSW, IVF and binary strings', () => {
     const cases: Array<[string, RegExp]> = [
-      ['HNSW16,PQ', /unknown code 'PQ' at position 7 of 'HNSW16,PQ'; expected an HNSW storage: Flat .*PQ\{M\}/],
+      ['HNSW16,PQ', /unknown code 'PQ' at position 7 of 'HNSW16,PQ'; expected an HNSW storage: Flat .*PQ\{M\}\[np\] \(8-bit codes\)/],
       ['HNSW16,SQ3', /unknown code 'SQ3' at position 7.*SQ8, SQ4, SQ6, SQfp16 or SQ8_direct/],
       ['IVF64_HNSWx,Flat', /unknown index or transform 'IVF64_HNSWx' at position 0.*IVF\{n\}_HNSW\{M\}/],
       ['IVF64,HNSW16', /unknown code 'HNSW16' at position 6.*an IVF code: Flat, PQ/],
       ['PCA16,HNSW0', /HNSW M must be a positive integer in 'HNSW0' at position 6/],
+      ['IVF64,PQ8,Flat', /unexpected token after the code 'PQ8': 'Flat' at position 10 of 'IVF64,PQ8,Flat'; expected nothing more/],
+      ['HNSW32,Flat,SQ8', /unexpected token after the code 'Flat': 'SQ8' at position 12/],
+      ['IVF64,SQ8,Refine()', /unexpected token after the code 'SQ8': 'Refine\(\)' at position 10.*,Refine\(<index>\) with a non-empty index/],
+      ['IVF64,Foo,Flat', /unknown code 'Foo' at position 6/],
+      ['IVF64,', /missing code '' at position 6 of 'IVF64,'; expected an IVF code/],
     ];
     for (const [s, re] of cases) {
       const e = err(() => ix.indexFactory(d, s));

@@ -75,7 +75,7 @@ const INDEX_HELP =
   'an index: Flat, IVF{n},<code>, IVF{n}_HNSW{M},<code>, PQ{M}[x{nbits}], SQ8|SQ4|SQ6|SQfp16|SQ8_direct, HNSW{M}[,Flat|,PQ{M}|,SQ8], LSH[{nbits}][r][t]; ' +
   'optionally preceded by ' + TRANSFORMS_HELP + ' or IDMap/IDMap2, and followed by ,RFlat or ,Refine(<index>)';
 const CODE_HELP = 'an IVF code: Flat, PQ{M}[x{nbits}][np], SQ8, SQ4, SQ6, SQfp16 or SQ8_direct';
-const HNSW_HELP = 'an HNSW storage: Flat (or nothing), PQ{M}[x{nbits}], SQ8, SQ4, SQ6, SQfp16 or SQ8_direct';
+const HNSW_HELP = 'an HNSW storage: Flat (or nothing), PQ{M}[np] (8-bit codes), SQ8, SQ4, SQ6, SQfp16 or SQ8_direct';
 
 /** FAISS syntax metalfaiss does not implement, for clearer messages. */
 const OUT_OF_SCOPE: Array<[RegExp, string]> = [
@@ -172,6 +172,20 @@ function parsePQ(full: string, token: string, pos: number): { M: number; nbits: 
 }
 
 function parseCode(full: string, token: string, pos: number, help: string): CodeNode {
+  if (token === '') throw syntaxError(full, token, pos, 'missing code', help);
+  const c = topLevelComma(token);
+  if (c >= 0) {
+    // a valid code followed by more: name what follows
+    const head = token.slice(0, c);
+    parseCode(full, head, pos, help);
+    throw syntaxError(
+      full,
+      token.slice(c + 1),
+      pos + c + 1,
+      `unexpected token after the code '${head}':`,
+      'nothing more (IDMap/IDMap2 go first or last; a refinement goes last as ,RFlat or ,Refine(<index>) with a non-empty index)',
+    );
+  }
   if (token === 'Flat') return { type: 'Flat', token, pos };
   if ((SQ_TYPES as readonly string[]).includes(token)) return { type: 'SQ', qtype: token as SQType, token, pos };
   const pq = parsePQ(full, token, pos);
