@@ -287,7 +287,8 @@ export class IndexIDMap<Sub extends Index = Index> extends Index {
   trainSync(x: VectorsInput): void {
     this.index.trainSync(x);
   }
-  async train(x: VectorsInput, options?: AsyncOptions): Promise<void> {
+  /** Trains the wrapped index; `options` are its train options (e.g. an IVF's `onProgress`). */
+  async train(x: VectorsInput, options?: Parameters<Sub['train']>[1]): Promise<void> {
     await this.index.train(x, options);
   }
 

@@ -5,7 +5,7 @@
  * centroids are FAISS 1.7.3's (niter 10) for the same data.
  */
 import { describe, expect, it } from 'vitest';
-import { IndexFlatL2, IndexHNSWFlat, IndexIVFFlat, MetalFaissError, indexFactory } from '../src/index';
+import { IndexFlatL2, IndexHNSWFlat, IndexIDMap, IndexIVFFlat, MetalFaissError, indexFactory } from '../src/index';
 import type { IVFTrainProgress } from '../src/ivf/index-ivf';
 import { FAISS_SKIP, PY_HEAD, hasFaiss, rng, runFaiss } from './hnsw-helpers';
 
@@ -80,6 +80,15 @@ describe('IndexIVF.train forwards progress and verbose to the coarse k-means', (
     const seen: string[] = [];
     index.trainSync(xt, { onProgress: (p: IVFTrainProgress) => seen.push(`${p.step}:${p.done}/${p.total}`) });
     expect(seen).toEqual(['codec:10/11', 'done:11/11']);
+  });
+
+  it('IndexIDMap passes the train options to the IVF index it wraps', async () => {
+    const m = new IndexIDMap(new IndexIVFFlat(d, nlist));
+    m.index.cp.niter = 2;
+    const steps: string[] = [];
+    await m.train(xt, { onProgress: (p) => steps.push(`${p.step}:${p.done}/${p.total}`) });
+    expect(steps).toEqual(['coarse quantizer:1/3', 'coarse quantizer:2/3', 'codec:2/3', 'done:3/3']);
+    expect(m.isTrained).toBe(true);
   });
 
   it('refuses a progress callback that is not a function, leaving the index untrained', async () => {
