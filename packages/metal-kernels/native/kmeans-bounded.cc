@@ -154,6 +154,10 @@ struct BlockScratch {
   std::vector<uint8_t> need;        // kBlock * t
   std::vector<float> gb1, gb2;      // kBlock * t: per point and group (scores)
   std::vector<int32_t> ga1;         // kBlock * t: packed slot within the group
+  std::vector<int32_t> lists;       // kBlock * t: the points of each group
+  std::vector<int32_t> offsets;     // t + 1
+  std::vector<int32_t> fill;        // t
+  std::vector<uint8_t> anyneed;     // kBlock: the point needs some group
 };
 
 void init_scratch(BlockScratch& s, const Layout& L, int64_t d, bool bounded, int64_t kBlock) {
@@ -173,6 +177,10 @@ void init_scratch(BlockScratch& s, const Layout& L, int64_t d, bool bounded, int
     s.gb1.resize(static_cast<size_t>(kBlock * L.t));
     s.gb2.resize(static_cast<size_t>(kBlock * L.t));
     s.ga1.resize(static_cast<size_t>(kBlock * L.t));
+    s.lists.resize(static_cast<size_t>(kBlock * L.t));
+    s.offsets.resize(static_cast<size_t>(L.t + 1));
+    s.fill.resize(static_cast<size_t>(L.t));
+    s.anyneed.resize(static_cast<size_t>(kBlock));
   }
 }
 
@@ -305,7 +313,9 @@ KmeansBoundedStats kmeans_assign_bounded(const KmeansBoundedParams& p) {
       }
       L.isa->pair_scores(s.rows.data(), s.crow.data(), s.ctown.data(), bn, d, -2.0f, s.sown.data());
     }
-    // which groups each point needs
+    // which groups each point needs, and how many points each group has
+    int32_t* off = s.offsets.data();
+    std::fill(off, off + t + 1, 0);
     int64_t npruned = 0;
     for (int64_t i = 0; i < bn; i++) {
       uint8_t* need = s.need.data() + i * t;
@@ -315,6 +325,8 @@ KmeansBoundedStats kmeans_assign_bounded(const KmeansBoundedParams& p) {
       const double e = gam * (ea * ea) * (1.0 + 1e-9);
       if (first) {
         std::memset(need, 1, static_cast<size_t>(t));
+        s.anyneed[i] = 1;
+        for (int64_t j = 0; j < t; j++) off[j + 1]++;
         continue;
       }
       const double thr = std::sqrt(std::max(0.0, xn * (1.0 + 2.0 * gam) + s.sown[i] + e)) * (1.0 + 1e-12);
@@ -331,22 +343,35 @@ KmeansBoundedStats kmeans_assign_bounded(const KmeansBoundedParams& p) {
         lower[j] = v;
         const uint8_t nj = !(v > thr_up);
         need[j] = nj;
+        off[j + 1] += nj;
         any |= nj;
       }
+      s.anyneed[i] = any;
       if (!any) npruned++;
     }
     pruned[static_cast<size_t>(task)] = npruned;
+    // the points of each group
+    for (int64_t j = 0; j < t; j++) off[j + 1] += off[j];
+    {
+      int32_t* fill = s.fill.data();
+      std::copy(off, off + t, fill);
+      for (int64_t i = 0; i < bn; i++) {
+        if (!s.anyneed[i]) continue;
+        const uint8_t* need = s.need.data() + i * t;
+        for (int64_t j = 0; j < t; j++)
+          if (need[j]) s.lists[fill[j]++] = static_cast<int32_t>(i);
+      }
+    }
     // group by group: gather the points that need it
     int64_t nevaluated = 0;
     for (int64_t j = 0; j < t; j++) {
-      int64_t cnt = 0;
-      for (int64_t i = 0; i < bn; i++) {
-        if (!s.need[i * t + j]) continue;
-        s.rows[cnt] = p.x + (r0 + i) * d;
-        s.who[cnt] = static_cast<int32_t>(i);
-        cnt++;
-      }
+      const int64_t cnt = off[j + 1] - off[j];
       if (cnt == 0) continue;
+      for (int64_t q = 0; q < cnt; q++) {
+        const int32_t i = s.lists[off[j] + q];
+        s.rows[q] = p.x + (r0 + i) * d;
+        s.who[q] = i;
+      }
       nevaluated += cnt;
       run_group(L, d, j, cnt, s, -2.0f);
       for (int64_t q = 0; q < cnt; q++) {
@@ -359,6 +384,10 @@ KmeansBoundedStats kmeans_assign_bounded(const KmeansBoundedParams& p) {
     evaluated[static_cast<size_t>(task)] = nevaluated;
     // merge: the own centroid (exact score) against every computed group, ties to the lower number
     for (int64_t i = 0; i < bn; i++) {
+      if (!s.anyneed[i]) {  // every group pruned: the own centroid stands
+        p.distances[r0 + i] = l2_distance(s.xn[i], s.sown[i]);
+        continue;
+      }
       const uint8_t* need = s.need.data() + i * t;
       float* lower = p.lower + (r0 + i) * t;
       const double xn = s.xn[i];

@@ -17,8 +17,13 @@
 
 namespace mk {
 
+namespace {
+const KmeansIsaKernels* kmeans_isa();
+}
+
 void kmeans_update(const KmeansUpdateParams& p) {
   const int64_t n = p.n, d = p.d, k = p.k;
+  const KmeansIsaKernels* isa = kmeans_isa();
   for (int64_t i = 0; i < n; i++) {
     if (p.assign[i] < 0 || p.assign[i] >= k)
       throw std::out_of_range("assignment " + std::to_string(p.assign[i]) + " of vector " + std::to_string(i) +
@@ -45,7 +50,7 @@ void kmeans_update(const KmeansUpdateParams& p) {
         for (int64_t j = 0; j < d; j++) s[j] += static_cast<double>(xi[j]) * w;
       } else {
         wsum[c - c0] += 1.0;
-        for (int64_t j = 0; j < d; j++) s[j] += static_cast<double>(xi[j]);
+        isa->accumulate(s, xi, d);  // the same element-wise sums, at the CPU's SIMD width
       }
     }
     for (int64_t c = c0; c < c1; c++) {

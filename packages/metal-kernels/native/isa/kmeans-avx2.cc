@@ -66,7 +66,7 @@ constexpr int kNV = 2;
 
 const KmeansIsaKernels* kmeans_isa_avx2() {
   static const KmeansIsaKernels k = {"avx2", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block,
-                                         &rows_scratch_floats, &group_rows, &pair_scores};
+                                         &rows_scratch_floats, &group_rows, &pair_scores, &accumulate};
   return &k;
 }
 

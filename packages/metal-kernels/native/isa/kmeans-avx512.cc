@@ -61,7 +61,7 @@ constexpr int kNV = 2;
 
 const KmeansIsaKernels* kmeans_isa_avx512() {
   static const KmeansIsaKernels k = {"avx512", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block,
-                                         &rows_scratch_floats, &group_rows, &pair_scores};
+                                         &rows_scratch_floats, &group_rows, &pair_scores, &accumulate};
   return &k;
 }
 

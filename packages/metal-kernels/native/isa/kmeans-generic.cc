@@ -66,10 +66,10 @@ constexpr int kNV = 1;
 const KmeansIsaKernels* kmeans_isa_generic() {
 #if defined(__aarch64__) || defined(__ARM_NEON)
   static const KmeansIsaKernels k = {"neon", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block,
-                                         &rows_scratch_floats, &group_rows, &pair_scores};
+                                         &rows_scratch_floats, &group_rows, &pair_scores, &accumulate};
 #else
   static const KmeansIsaKernels k = {"scalar", kNR, kMR, &scratch_floats, &pack, &norms, &assign_block,
-                                         &rows_scratch_floats, &group_rows, &pair_scores};
+                                         &rows_scratch_floats, &group_rows, &pair_scores, &accumulate};
 #endif
   return &k;
 }

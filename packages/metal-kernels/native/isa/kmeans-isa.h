@@ -53,6 +53,8 @@ struct KmeansIsaKernels {
   // with the FMA chain of assign_block (bit for bit the score it computes)
   void (*pair_scores)(const float* const* xr, const float* const* cr, const float* cterm, int64_t n, int64_t d, float m,
                       float* out);
+  // s[j] += (double)x[j] for j < d (element-wise: the same sums at every SIMD width)
+  void (*accumulate)(double* s, const float* x, int64_t d);
 };
 
 const KmeansIsaKernels* kmeans_isa_generic();
