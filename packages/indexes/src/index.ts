@@ -36,7 +36,7 @@ export {
 } from './ivf/index';
 export type {
   IndexIVFOptions, SearchParametersIVF, InvertedLists, InvertedListsSnapshot, DirectMapType, InvertedListScanner,
-  IVFSearchJob, IVFRangeJob, IndexIVFParts, IndexIVFFlatParts,
+  IVFSearchJob, IVFRangeJob, IndexIVFParts, IndexIVFFlatParts, IndexIVFTrainOptions, IVFTrainProgress,
 } from './ivf/index';
 export * from './sq/index';
 export * from './factory/index';

@@ -169,8 +169,9 @@ describe('IndexIVFPQ', () => {
     expect(index.isTrained).toBe(false);
     const seen: QuantizerProgress[] = [];
     await index.train(xb, { onProgress: (p) => seen.push(p) });
-    expect(seen[0]).toMatchObject({ step: 'coarse quantizer', done: 0 });
-    expect(seen.at(-1)).toMatchObject({ done: 6, total: 6 });
+    const total = index.cp.niter * index.cp.nredo + 4 + 1; // k-means iterations, sub-quantizers, table
+    expect(seen[0]).toMatchObject({ step: 'coarse quantizer', done: 1, total });
+    expect(seen.at(-1)).toMatchObject({ step: 'done', done: total, total });
     expect(seen.filter((p) => p.step.startsWith('sub-quantizer ')).length).toBe(4);
     expect(index.isTrained).toBe(true);
   });

@@ -139,7 +139,9 @@ describe('IndexIVFScalarQuantizer', () => {
     expect(index.isTrained).toBe(false);
     const seen: QuantizerProgress[] = [];
     await index.train(xb.subarray(0, 4000 * d), { onProgress: (p) => seen.push(p) });
-    expect(seen.map((p) => p.done)).toEqual([0, 1, 2]);
+    const kmeans = index.cp.niter * index.cp.nredo;
+    expect(seen.map((p) => p.done)).toEqual([...Array.from({ length: kmeans }, (_, i) => i + 1), kmeans, kmeans, kmeans + 1]);
+    expect(seen.slice(-3).map((p) => p.step)).toEqual(['codec', 'scalar quantizer ranges', 'done']);
     index.setDirectMapType('hashtable');
     const adds: QuantizerProgress[] = [];
     await index.add(xb.subarray(0, 2000 * d), { onProgress: (p) => adds.push(p) });

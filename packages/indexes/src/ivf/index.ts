@@ -1,5 +1,5 @@
 export { IndexIVF } from './index-ivf';
-export type { IndexIVFOptions, IndexIVFParts, SearchParametersIVF } from './index-ivf';
+export type { IndexIVFOptions, IndexIVFParts, IndexIVFTrainOptions, IVFTrainProgress, SearchParametersIVF } from './index-ivf';
 export { IndexIVFFlat } from './index-ivf-flat';
 export type { IndexIVFFlatParts } from './index-ivf-flat';
 export { ArrayInvertedLists, imbalanceFactorOf } from './inverted-lists';

@@ -19,7 +19,6 @@
  */
 import {
   MetalFaissError,
-  describeValue,
   pqIvfRangeSearch,
   pqIvfRangeSearchAsync,
   pqIvfSearch,
@@ -34,20 +33,16 @@ import { throwIfAborted } from '../abort';
 import type { Index, RangeSearchResult } from '../index-base';
 import { MetricType, type MetricInput } from '../metric';
 import { ProductQuantizer, checkPqShape } from '../pq/product-quantizer';
-import type { QuantizerOptions } from '../sq/options';
-import { quantizerOptions } from '../sq/options';
+import type { QuantizerProgress } from '../sq/options';
 import { maybeSubsample } from '../transforms/random-normal';
-import { IndexIVF, type IndexIVFOptions, type IndexIVFParts } from './index-ivf';
+import type { IndexIVF, IndexIVFParts } from './index-ivf';
 import type { InvertedListScanner, IVFRangeJob, IVFSearchJob } from './scanner';
-import { IvfCodecSupport, encodeInChunks, type ReportFn } from './ivf-sq';
+import { IndexIVFQuantizerCodes, type IndexIVFQuantizerCodesOptions } from './ivf-sq';
 
 /** FAISS's precomputed_table_max_bytes: 2 GB. */
 export const PRECOMPUTED_TABLE_MAX_BYTES = 2 ** 31;
 
-export interface IndexIVFPQOptions extends IndexIVFOptions {
-  /** encode x - centroid (default true) */
-  byResidual?: boolean;
-}
+export type IndexIVFPQOptions = IndexIVFQuantizerCodesOptions;
 
 /** A stored IndexIVFPQ (FAISS's IwPQ record): shape, quantizer, PQ and IVF state. */
 export interface IndexIVFPQParts extends IndexIVFParts {
@@ -63,11 +58,9 @@ export interface IndexIVFPQParts extends IndexIVFParts {
   pqCentroids: Float32Array;
 }
 
-export class IndexIVFPQ extends IndexIVF {
+export class IndexIVFPQ extends IndexIVFQuantizerCodes {
   /** the product quantizer of the residuals (FAISS's `pq`) */
   readonly pq: ProductQuantizer;
-  /** FAISS's by_residual */
-  byResidual: boolean;
   /**
    * FAISS's use_precomputed_table: -1 never, 0 = choose at training (becomes 1
    * for L2 + byResidual when the table fits in 2 GB), 1 = per-list tables.
@@ -77,8 +70,6 @@ export class IndexIVFPQ extends IndexIVF {
   scanTableThreshold = 0;
   #precomputed: Float32Array | null = null;
   #polysemousHt = 0;
-  readonly #support: IvfCodecSupport;
-  #report: ReportFn | null = null;
 
   /**
    * `new IndexIVFPQ(d, nlist, M, nbits = 8, { metric, quantizer, nprobe, byResidual })`.
@@ -89,10 +80,6 @@ export class IndexIVFPQ extends IndexIVF {
     const pq = new ProductQuantizer(d, M, nbits);
     super(d, nlist, pq.codeSize, options);
     this.pq = pq;
-    const br = options.byResidual ?? true;
-    if (typeof br !== 'boolean') throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for byResidual, received ${describeValue(br)}`);
-    this.byResidual = br;
-    this.#support = new IvfCodecSupport(this);
   }
 
   /**
@@ -137,22 +124,9 @@ export class IndexIVFPQ extends IndexIVF {
 
   // ------------------------------------------------------------------ training
 
-  /**
-   * Trains the coarse quantizer, then the PQ on the residuals (FAISS's
-   * train_residual_o), then the precomputed table. `options.onProgress`
-   * reports the stages and every sub-quantizer; `options.signal` aborts.
-   */
-  async train(x: VectorsInput, options?: QuantizerOptions): Promise<void> {
-    const { signal, report } = quantizerOptions(options, 'IndexIVFPQ.train', 'train');
-    const total = this.pq.M + 2;
-    report('coarse quantizer', 0, total);
-    this.#report = (step, done) => report(step, 1 + done, total);
-    try {
-      await super.train(x, { signal });
-    } finally {
-      this.#report = null;
-    }
-    report('done', total, total);
+  /** Codec steps: the M sub-quantizers, then the precomputed table. */
+  protected codecTrainSteps(): number {
+    return this.pq.M + 1;
   }
 
   #trainSet(x: Float32Array, n: number): { data: Float32Array; n: number } {
@@ -161,34 +135,45 @@ export class IndexIVFPQ extends IndexIVF {
     return sub;
   }
 
+  #logTraining(n: number): void {
+    if (this.verbose) process.stdout.write(`training ${this.pq.M}x${this.pq.ksub} product quantizer on ${n} vectors in ${this.d}D\n`);
+  }
+
+  /** The sub-quantizers' progress as codec steps (the PQ's own 'done' is left to the index's). */
+  #pqProgress = (p: QuantizerProgress): void => {
+    if (p.step !== 'done') this.reportTrain(p.step, p.done);
+  };
+
+  /** Whether training ends with the precomputed table (byResidual, table mode 1: FAISS's choice for L2). */
+  #trainsTable(): boolean {
+    return this.byResidual && this.#tableMode() === 1;
+  }
+
+  /** FAISS's train_residual_o: the PQ on the (residual) vectors, then the precomputed table. */
   protected trainResidualSync(x: Float32Array, n: number): void {
     const sub = this.#trainSet(x, n);
-    const set = this.byResidual ? this.#support.residualsSync(sub.data, sub.n) : sub.data;
-    if (this.verbose) process.stdout.write(`training ${this.pq.M}x${this.pq.ksub} product quantizer on ${sub.n} vectors in ${this.d}D\n`);
+    const set = this.codecTrainingSetSync(sub);
+    this.#logTraining(sub.n);
     const pq = this.pq.clone();
-    pq.train(set);
+    pq.train(set, { onProgress: this.#pqProgress });
     this.pq.setCentroids(pq.centroids);
     this.#precomputed = null;
+    if (this.#trainsTable() && this.metricType === MetricType.L2) this.reportTrain('precomputed table', this.pq.M);
     if (this.byResidual) this.precomputeTable();
   }
 
   protected async trainResidual(x: Float32Array, n: number, signal?: AbortSignal): Promise<void> {
     const sub = this.#trainSet(x, n);
-    const set = this.byResidual ? await this.#support.residuals(sub.data, sub.n) : sub.data;
+    const set = await this.codecTrainingSet(sub);
     throwIfAborted(signal, 'IndexIVFPQ.train');
-    if (this.verbose) process.stdout.write(`training ${this.pq.M}x${this.pq.ksub} product quantizer on ${sub.n} vectors in ${this.d}D\n`);
-    const report = this.#report;
+    this.#logTraining(sub.n);
     const pq = this.pq.clone();
-    await pq.trainAsync(set, {
-      signal,
-      onProgress: report ? (p) => report(p.step, p.done) : undefined,
-    });
+    await pq.trainAsync(set, { signal, onProgress: this.#pqProgress });
     let table: Float32Array | null = null;
-    const mode = this.#tableMode();
-    if (this.byResidual && mode === 1) {
-      report?.('precomputed table', this.pq.M);
+    if (this.#trainsTable()) {
+      this.reportTrain('precomputed table', this.pq.M);
       table = new Float32Array(this.nlist * this.pq.M * this.pq.ksub);
-      await pqPrecomputeTableAsync({ ...this.#codec(pq), coarse: this.#support.centroids(), nlist: this.nlist, out: table });
+      await pqPrecomputeTableAsync({ ...this.#codec(pq), coarse: this.support.centroids(), nlist: this.nlist, out: table });
     }
     throwIfAborted(signal, 'IndexIVFPQ.train');
     this.pq.setCentroids(pq.centroids);
@@ -216,7 +201,7 @@ export class IndexIVFPQ extends IndexIVF {
       return;
     }
     const table = new Float32Array(this.nlist * this.pq.M * this.pq.ksub);
-    pqPrecomputeTable({ ...this.#codec(this.pq), coarse: this.#support.centroids(), nlist: this.nlist, out: table });
+    pqPrecomputeTable({ ...this.#codec(this.pq), coarse: this.support.centroids(), nlist: this.nlist, out: table });
     this.#precomputed = table;
     this.usePrecomputedTable = 1;
   }
@@ -227,42 +212,16 @@ export class IndexIVFPQ extends IndexIVF {
     return { d: this.d, M: pq.M, nbits: pq.nbits, centroids: pq.centroids };
   }
 
-  protected encodeVectors(x: Float32Array, n: number, listNos: BigInt64Array): Uint8Array {
-    const src = this.byResidual ? this.#support.residualsOf(x, n, listNos) : x;
-    return this.pq.computeCodes(src.subarray(0, n * this.d));
+  protected encodeRows(src: Float32Array): Uint8Array {
+    return this.pq.computeCodes(src);
   }
 
-  protected async encodeVectorsAsync(x: Float32Array, n: number, listNos: BigInt64Array): Promise<Uint8Array> {
-    const d = this.d;
-    return encodeInChunks(n, d, this.codeSize, (i0, i1) => {
-      const rows = x.subarray(i0 * d, i1 * d);
-      const src = this.byResidual ? this.#support.residualsOf(rows, i1 - i0, listNos.subarray(i0, i1)) : rows;
-      return this.pq.computeCodesAsync(src);
-    }, this.#addReport);
+  protected encodeRowsAsync(src: Float32Array): Promise<Uint8Array> {
+    return this.pq.computeCodesAsync(src);
   }
 
-  #addReport: ReportFn | null = null;
-
-  /** Adds off the event loop; `options.onProgress` reports the vectors encoded, `options.signal` aborts (index unchanged). */
-  async add(x: VectorsInput, options?: QuantizerOptions): Promise<void> {
-    const { signal, report } = quantizerOptions(options, 'IndexIVFPQ.add', 'add');
-    const n = Array.isArray(x) ? x.length : x instanceof Float32Array ? Math.floor(x.length / this.d) : 0;
-    this.#addReport = (step, done) => report(step, done, n);
-    try {
-      await super.add(x, { signal });
-    } finally {
-      this.#addReport = null;
-    }
-    report('done', n, n);
-  }
-
-  protected reconstructFromOffset(listNo: number, offset: number): Float32Array {
-    const v = this.pq.decode(this.invlists.getSingleCode(listNo, offset));
-    if (this.byResidual) {
-      const c = this.#support.centroid(listNo);
-      for (let j = 0; j < this.d; j++) v[j] += c[j];
-    }
-    return v;
+  protected decodeCode(code: Uint8Array): Float32Array {
+    return this.pq.decode(code);
   }
 
   protected checkCompatibleForMerge(other: IndexIVF): void {
@@ -284,7 +243,7 @@ export class IndexIVFPQ extends IndexIVF {
     const l2 = this.metricType === MetricType.L2;
     const byResidual = this.byResidual;
     const pq = this.pq;
-    const support = this.#support;
+    const support = this.support;
     let query: Float32Array = new Float32Array(d);
     let table: Float32Array = new Float32Array(M * ksub);
     let dis0 = 0;
@@ -332,8 +291,8 @@ export class IndexIVFPQ extends IndexIVF {
       metric: job.metric as 0 | 1,
       byResidual: this.byResidual,
       precomputed: mode === 1 ? this.#precomputed : null,
-      coarseCentroids: needCentroids ? this.#support.centroids() : null,
-      lists: this.#support.listsFor(job),
+      coarseCentroids: needCentroids ? this.support.centroids() : null,
+      lists: this.support.listsFor(job),
       xq: job.xq,
       nq: job.nq,
       nprobe: job.nprobe,
@@ -368,11 +327,6 @@ export class IndexIVFPQ extends IndexIVF {
     this.#requireSearchable();
     const a: PqIvfRangeSearchArgs = { ...this.#args(job), radius: job.radius };
     return pqIvfRangeSearchAsync(a);
-  }
-
-  /** The plain-TypeScript search path through the scanner (a test oracle). */
-  scanWithScannerSync(job: IVFSearchJob): void {
-    super.scanListsSync(job);
   }
 
   /** Lists, quantizer, PQ centroids and the precomputed table. */

@@ -7,8 +7,10 @@
  * L2 scores || (x - y_C) - decode(code) ||^2, inner product scores
  * coarse_dis + <x, decode(code)> (FAISS's IVFSQScannerIP accu0).
  *
- * Also here: IvfCodecSupport, the residual and list plumbing shared with
- * IndexIVFPQ.
+ * Also here, shared with IndexIVFPQ: IvfCodecSupport (residuals, centroids,
+ * list views) and IndexIVFQuantizerCodes, the base of the quantizer-coded IVF
+ * indexes (by_residual, encoding through residuals, reconstruction, train and
+ * add progress).
  */
 import {
   MetalFaissError,
@@ -29,7 +31,7 @@ import { MetricType, type MetricInput } from '../metric';
 import { type QuantizerOptions, quantizerOptions } from '../sq/options';
 import { type QuantizerType, type RangeStat, ScalarQuantizer } from '../sq/scalar-quantizer';
 import { maybeSubsample } from '../transforms/random-normal';
-import { IndexIVF, type IndexIVFOptions, type IndexIVFParts } from './index-ivf';
+import { IndexIVF, type IndexIVFOptions, type IndexIVFParts, type IndexIVFTrainOptions, type IVFTrainProgress } from './index-ivf';
 import type { InvertedListScanner, IVFRangeJob, IVFSearchJob } from './scanner';
 
 export type ReportFn = (step: string, done: number) => void;
@@ -41,12 +43,11 @@ const ENCODE_CHUNK = 1 << 15;
  * Encodes n rows in chunks off the event loop, reporting the rows encoded
  * so far (`report(step, done)`), into one n * codeSize buffer.
  */
-export async function encodeInChunks(
+async function encodeInChunks(
   n: number,
-  d: number,
   codeSize: number,
   encode: (i0: number, i1: number) => Promise<Uint8Array>,
-  report: ((step: string, done: number) => void) | null,
+  report: ReportFn | null,
 ): Promise<Uint8Array> {
   if (n <= ENCODE_CHUNK) {
     const out = await encode(0, n);
@@ -59,7 +60,6 @@ export async function encodeInChunks(
     out.set(await encode(i0, i1), i0 * codeSize);
     report?.('encode', i1);
   }
-  void d;
   return out;
 }
 
@@ -135,9 +135,150 @@ export class IvfCodecSupport {
   }
 }
 
-export interface IndexIVFScalarQuantizerOptions extends IndexIVFOptions {
+/** Options of the quantizer-coded IVF indexes. */
+export interface IndexIVFQuantizerCodesOptions extends IndexIVFOptions {
   /** encode x - centroid (default true) */
   byResidual?: boolean;
+}
+
+/**
+ * The base of IndexIVFPQ and IndexIVFScalarQuantizer: codes of the residual
+ * x - centroid (byResidual) or of x, encoded by the subclass's codec
+ * (encodeRows / decodeCode), and train / add with progress.
+ *
+ * Train progress extends IndexIVF's (every coarse k-means iteration, then
+ * 'codec', then 'done'): the codec's own steps (codecTrainSteps() of them,
+ * reported with reportTrain) follow 'codec', so total = k-means iterations +
+ * codecTrainSteps().
+ */
+export abstract class IndexIVFQuantizerCodes extends IndexIVF {
+  /** FAISS's by_residual */
+  byResidual: boolean;
+  protected readonly support: IvfCodecSupport;
+  #trainReport: ReportFn | null = null;
+  #addReport: ReportFn | null = null;
+
+  protected constructor(d: number, nlist: number, codeSize: number, options: IndexIVFQuantizerCodesOptions) {
+    super(d, nlist, codeSize, options);
+    const br = options.byResidual ?? true;
+    if (typeof br !== 'boolean') throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for byResidual, received ${describeValue(br)}`);
+    this.byResidual = br;
+    this.support = new IvfCodecSupport(this);
+  }
+
+  /** n rows (n * d floats, residuals or vectors) into n * codeSize bytes. */
+  protected abstract encodeRows(src: Float32Array, n: number): Uint8Array;
+  protected abstract encodeRowsAsync(src: Float32Array, n: number): Promise<Uint8Array>;
+  /** One code back to d floats (a residual when byResidual). */
+  protected abstract decodeCode(code: Uint8Array): Float32Array;
+  /** Progress units of the codec's training (after the coarse k-means). */
+  protected abstract codecTrainSteps(): number;
+
+  /** Reports a codec training step, done in [0, codecTrainSteps()); nothing outside a train with onProgress. */
+  protected reportTrain(step: string, done: number): void {
+    this.#trainReport?.(step, done);
+  }
+
+  /** The caller's train options with a progress callback that counts the codec steps in the total. */
+  #trainOptions(options: IndexIVFTrainOptions | undefined, method: string): IndexIVFTrainOptions | undefined {
+    const cb = options?.onProgress;
+    if (cb === undefined) return options;
+    if (typeof cb !== 'function') {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected a function for ${method}'s options.onProgress, received ${describeValue(cb)}`);
+    }
+    const t0 = Date.now();
+    const codecSteps = this.codecTrainSteps();
+    let kmeansSteps = 0;
+    const emit = (p: IVFTrainProgress) => cb({ ...p, total: kmeansSteps + codecSteps, elapsedMs: Date.now() - t0 });
+    this.#trainReport = (step, done) => emit({ phase: 'train', step, done: kmeansSteps + done, total: 0, elapsedMs: 0 });
+    return {
+      ...options,
+      onProgress: (p: IVFTrainProgress) => {
+        kmeansSteps = p.total - 1; // IndexIVF counts the k-means iterations and one codec step
+        emit(p.step === 'done' ? { ...p, done: kmeansSteps + codecSteps } : p);
+      },
+    };
+  }
+
+  /**
+   * Trains the coarse quantizer, then the codec on (residual) vectors.
+   * `options.onProgress` sees every coarse k-means iteration ('coarse
+   * quantizer'), 'codec', the codec's own steps, then 'done' (done === total).
+   */
+  trainSync(x: VectorsInput, options?: Omit<IndexIVFTrainOptions, 'signal'>): void {
+    const wrapped = this.#trainOptions(options, `${this.typeName}.trainSync`);
+    try {
+      super.trainSync(x, wrapped);
+    } finally {
+      this.#trainReport = null;
+    }
+  }
+
+  /** trainSync off the event loop; `options.signal` aborts (the index is then as it was). */
+  async train(x: VectorsInput, options?: IndexIVFTrainOptions): Promise<void> {
+    const wrapped = this.#trainOptions(options, `${this.typeName}.train`);
+    try {
+      await super.train(x, wrapped);
+    } finally {
+      this.#trainReport = null;
+    }
+  }
+
+  /** The rows the codec trains on: the (subsampled) vectors, or their residuals. */
+  protected codecTrainingSetSync(sub: { data: Float32Array; n: number }): Float32Array {
+    return this.byResidual ? this.support.residualsSync(sub.data, sub.n) : sub.data;
+  }
+
+  protected async codecTrainingSet(sub: { data: Float32Array; n: number }): Promise<Float32Array> {
+    return this.byResidual ? this.support.residuals(sub.data, sub.n) : sub.data;
+  }
+
+  /** The rows to encode: x's first n rows, or their residuals to listNos. */
+  #rows(x: Float32Array, n: number, listNos: BigInt64Array): Float32Array {
+    return this.byResidual ? this.support.residualsOf(x, n, listNos) : x.subarray(0, n * this.d);
+  }
+
+  protected encodeVectors(x: Float32Array, n: number, listNos: BigInt64Array): Uint8Array {
+    return this.encodeRows(this.#rows(x, n, listNos), n);
+  }
+
+  protected encodeVectorsAsync(x: Float32Array, n: number, listNos: BigInt64Array): Promise<Uint8Array> {
+    const d = this.d;
+    return encodeInChunks(n, this.codeSize, (i0, i1) => {
+      const rows = this.#rows(x.subarray(i0 * d, i1 * d), i1 - i0, listNos.subarray(i0, i1));
+      return this.encodeRowsAsync(rows, i1 - i0);
+    }, this.#addReport);
+  }
+
+  /** Adds off the event loop; `options.onProgress` reports the vectors encoded, `options.signal` aborts (index unchanged). */
+  async add(x: VectorsInput, options?: QuantizerOptions): Promise<void> {
+    const { signal, report } = quantizerOptions(options, `${this.typeName}.add`, 'add');
+    const n = Array.isArray(x) ? x.length : x instanceof Float32Array ? Math.floor(x.length / this.d) : 0;
+    this.#addReport = (step, done) => report(step, done, n);
+    try {
+      await super.add(x, { signal });
+    } finally {
+      this.#addReport = null;
+    }
+    report('done', n, n);
+  }
+
+  protected reconstructFromOffset(listNo: number, offset: number): Float32Array {
+    const v = this.decodeCode(this.invlists.getSingleCode(listNo, offset));
+    if (this.byResidual) {
+      const c = this.support.centroid(listNo);
+      for (let j = 0; j < this.d; j++) v[j] += c[j];
+    }
+    return v;
+  }
+
+  /** The plain-TypeScript search path through the scanner (a test oracle). */
+  scanWithScannerSync(job: IVFSearchJob): void {
+    super.scanListsSync(job);
+  }
+}
+
+export interface IndexIVFScalarQuantizerOptions extends IndexIVFQuantizerCodesOptions {
   /** range statistic of the quantizer training (default RS_minmax) */
   rangestat?: RangeStat;
   rangestatArg?: number;
@@ -160,13 +301,11 @@ export interface IndexIVFScalarQuantizerParts extends IndexIVFParts {
 /** FAISS's train_residual subsample size for the scalar quantizer. */
 const SQ_TRAIN_MAX = 100000;
 
-export class IndexIVFScalarQuantizer extends IndexIVF {
+export class IndexIVFScalarQuantizer extends IndexIVFQuantizerCodes {
   /** the scalar quantizer (FAISS's `sq`) */
   readonly sq: ScalarQuantizer;
-  /** FAISS's by_residual */
-  readonly byResidual: boolean;
-  readonly #support: IvfCodecSupport;
-  #report: ReportFn | null = null;
+  /** FAISS's by_residual (fixed at construction) */
+  declare readonly byResidual: boolean;
 
   /**
    * `new IndexIVFScalarQuantizer(d, nlist, qtype, { metric, quantizer, nprobe, byResidual })`.
@@ -176,10 +315,6 @@ export class IndexIVFScalarQuantizer extends IndexIVF {
     const sq = new ScalarQuantizer(d, qtype as QuantizerType, { rangestat: options.rangestat, rangestatArg: options.rangestatArg });
     super(d, nlist, sq.codeSize, options);
     this.sq = sq;
-    const br = options.byResidual ?? true;
-    if (typeof br !== 'boolean') throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for byResidual, received ${describeValue(br)}`);
-    this.byResidual = br;
-    this.#support = new IvfCodecSupport(this);
   }
 
   /**
@@ -199,77 +334,42 @@ export class IndexIVFScalarQuantizer extends IndexIVF {
     return index;
   }
 
-  /** Trains the coarse quantizer, then the scalar quantizer on (residual) vectors; reports both stages. */
-  async train(x: VectorsInput, options?: QuantizerOptions): Promise<void> {
-    const { signal, report } = quantizerOptions(options, 'IndexIVFScalarQuantizer.train', 'train');
-    report('coarse quantizer', 0, 2);
-    this.#report = (step) => report(step, 1, 2);
-    try {
-      await super.train(x, { signal });
-    } finally {
-      this.#report = null;
-    }
-    report('done', 2, 2);
+  /** One codec step: the scalar quantizer's ranges. */
+  protected codecTrainSteps(): number {
+    return 1;
   }
 
   /** FAISS's ScalarQuantizer::train_residual: at most 100000 vectors (seed 1234), residuals, ranges. */
   #trained(set: Float32Array, n: number): Float32Array {
     if (this.sq.needsTraining && n === 0) throw new MetalFaissError('INVALID_ARGUMENT', 'expected at least 1 training vector for the scalar quantizer, received 0');
+    this.reportTrain('scalar quantizer ranges', 0);
     return this.sq.computeTrained(set, n);
   }
 
   protected trainResidualSync(x: Float32Array, n: number): void {
     const sub = maybeSubsample(x, n, this.d, SQ_TRAIN_MAX, 1234);
-    const set = this.byResidual ? this.#support.residualsSync(sub.data, sub.n) : sub.data;
-    this.sq.installTrained(this.#trained(set, sub.n));
+    this.sq.installTrained(this.#trained(this.codecTrainingSetSync(sub), sub.n));
   }
 
   protected async trainResidual(x: Float32Array, n: number, signal?: AbortSignal): Promise<void> {
     const sub = maybeSubsample(x, n, this.d, SQ_TRAIN_MAX, 1234);
-    const set = this.byResidual ? await this.#support.residuals(sub.data, sub.n) : sub.data;
+    const set = await this.codecTrainingSet(sub);
     throwIfAborted(signal, 'IndexIVFScalarQuantizer.train');
-    this.#report?.('scalar quantizer ranges', 1);
     const t = this.#trained(set, sub.n);
     throwIfAborted(signal, 'IndexIVFScalarQuantizer.train');
     this.sq.installTrained(t);
   }
 
-  protected encodeVectors(x: Float32Array, n: number, listNos: BigInt64Array): Uint8Array {
-    const src = this.byResidual ? this.#support.residualsOf(x, n, listNos) : x.subarray(0, n * this.d);
+  protected encodeRows(src: Float32Array, n: number): Uint8Array {
     return this.sq.encodeInto(src, n, new Uint8Array(n * this.codeSize));
   }
 
-  protected encodeVectorsAsync(x: Float32Array, n: number, listNos: BigInt64Array): Promise<Uint8Array> {
-    const d = this.d;
-    return encodeInChunks(n, d, this.codeSize, (i0, i1) => {
-      const rows = x.subarray(i0 * d, i1 * d);
-      const src = this.byResidual ? this.#support.residualsOf(rows, i1 - i0, listNos.subarray(i0, i1)) : rows;
-      return this.sq.encodeIntoAsync(src, i1 - i0, new Uint8Array((i1 - i0) * this.codeSize));
-    }, this.#addReport);
+  protected encodeRowsAsync(src: Float32Array, n: number): Promise<Uint8Array> {
+    return this.sq.encodeIntoAsync(src, n, new Uint8Array(n * this.codeSize));
   }
 
-  #addReport: ReportFn | null = null;
-
-  /** Adds off the event loop; `options.onProgress` reports the vectors encoded, `options.signal` aborts (index unchanged). */
-  async add(x: VectorsInput, options?: QuantizerOptions): Promise<void> {
-    const { signal, report } = quantizerOptions(options, 'IndexIVFScalarQuantizer.add', 'add');
-    const n = Array.isArray(x) ? x.length : x instanceof Float32Array ? Math.floor(x.length / this.d) : 0;
-    this.#addReport = (step, done) => report(step, done, n);
-    try {
-      await super.add(x, { signal });
-    } finally {
-      this.#addReport = null;
-    }
-    report('done', n, n);
-  }
-
-  protected reconstructFromOffset(listNo: number, offset: number): Float32Array {
-    const v = this.sq.decode(this.invlists.getSingleCode(listNo, offset));
-    if (this.byResidual) {
-      const c = this.#support.centroid(listNo);
-      for (let j = 0; j < this.d; j++) v[j] += c[j];
-    }
-    return v;
+  protected decodeCode(code: Uint8Array): Float32Array {
+    return this.sq.decode(code);
   }
 
   protected checkCompatibleForMerge(other: IndexIVF): void {
@@ -290,7 +390,7 @@ export class IndexIVFScalarQuantizer extends IndexIVF {
     const sq = this.sq;
     const l2 = this.metricType === MetricType.L2;
     const byResidual = this.byResidual;
-    const support = this.#support;
+    const support = this.support;
     let query: Float32Array = new Float32Array(d);
     let y: Float32Array = query;
     let accu0 = 0;
@@ -325,8 +425,8 @@ export class IndexIVFScalarQuantizer extends IndexIVF {
       trained: this.sq.trained,
       metric: job.metric as 0 | 1,
       byResidual: this.byResidual,
-      lists: this.#support.listsFor(job),
-      centroids: this.byResidual && job.metric === MetricType.L2 ? this.#support.centroids() : undefined,
+      lists: this.support.listsFor(job),
+      centroids: this.byResidual && job.metric === MetricType.L2 ? this.support.centroids() : undefined,
       xq: job.xq,
       nq: job.nq,
       nprobe: job.nprobe,
@@ -353,11 +453,6 @@ export class IndexIVFScalarQuantizer extends IndexIVF {
   protected async rangeScanLists(job: IVFRangeJob): Promise<RangeSearchResult> {
     const a: SqIvfRangeSearchArgs = { ...this.#args(job), radius: job.radius };
     return sqIvfRangeSearchAsync(a);
-  }
-
-  /** The plain-TypeScript search path through the scanner (a test oracle). */
-  scanWithScannerSync(job: IVFSearchJob): void {
-    super.scanListsSync(job);
   }
 
   memoryBytes(): number {

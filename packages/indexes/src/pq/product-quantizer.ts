@@ -148,23 +148,30 @@ export class ProductQuantizer {
     return clus;
   }
 
-  /** FAISS's ProductQuantizer::train (Train_default): k-means in every sub-space, one after the other. */
-  train(x: VectorsInput): void {
+  /**
+   * FAISS's ProductQuantizer::train (Train_default): k-means in every
+   * sub-space, one after the other. `options.onProgress` as in trainAsync.
+   */
+  train(x: VectorsInput, options?: Omit<QuantizerOptions, 'signal'>): void {
+    const { report } = quantizerOptions(options, 'ProductQuantizer.train', 'train');
     const mat = asMatrix(x, this.d, { name: 'x' });
     this.#checkTrainSize(mat.rows);
     const rows = this.#trainRows(mat.data, mat.rows);
     const next = new Float32Array(this.d * this.ksub);
     for (let m = 0; m < this.M; m++) {
+      report(`sub-quantizer ${m + 1}/${this.M}`, m, this.M);
       const clus = this.#clustering(m);
       clus.trainSync(this.#slice(rows.data, rows.n, m), new AssignIndex(this.dsub));
       next.set(clus.centroids, m * this.ksub * this.dsub);
     }
     this.#centroids = next;
     this.#trained = true;
+    report('done', this.M, this.M);
   }
 
   /**
-   * train off the event loop; progress is reported per sub-quantizer, and
+   * train off the event loop; progress is reported as each sub-quantizer
+   * starts ('sub-quantizer m/M', done = m - 1 of M) and at the end, and
    * `options.signal` aborts between k-means iterations (the quantizer is left
    * as it was).
    */
