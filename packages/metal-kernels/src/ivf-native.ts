@@ -1,14 +1,15 @@
 /**
- * Glue between the k-means / IVF kernel modules (kmeans.ts, ivf.ts) and the
- * native addon: which backend runs them, and native errors rethrown as
- * MetalFaissError. These kernels are not part of KernelBackend (so that the
- * backend contract stays stable); they follow the module-level backend
- * choice (METALFAISS_BACKEND, reference fallback) of index.ts.
+ * The k-means / IVF kernel modules' (kmeans.ts, ivf.ts) view of the native
+ * addon: its functions, and whether the native backend runs them (the glue,
+ * error wrapping and deferral are sq-native.ts's, re-exported here). These
+ * kernels are not part of KernelBackend (so that the backend contract stays
+ * stable); they follow the module-level backend choice (METALFAISS_BACKEND,
+ * reference fallback) of index.ts.
  */
 import type { RangeSearchOutput } from './backend';
-import { MetalFaissError } from './errors';
-import { activeBackend } from './index';
-import { loadAddon } from './loader';
+import { familyAddon } from './sq-native';
+
+export { deferred, guard, guardAsync, nativeError } from './sq-native';
 
 /** The addon functions of the k-means and IVF kernels (arguments validated in TypeScript first). */
 export interface IvfNativeAddon {
@@ -48,67 +49,11 @@ export interface IvfNativeAddon {
   ): Promise<RangeSearchOutput>;
 }
 
-let staleWarned = false;
-
 /**
  * The native addon when the native backend is active and the addon has these
  * kernels; null means "use the reference implementation". Throws
  * BACKEND_UNAVAILABLE when METALFAISS_BACKEND=native and the addon is missing.
  */
 export function ivfAddon(): IvfNativeAddon | null {
-  if (activeBackend().name !== 'native') return null;
-  const addon = loadAddon().addon as unknown as Partial<IvfNativeAddon> | null;
-  if (!addon || typeof addon.ivfSearchFlat !== 'function' || typeof addon.kmeansUpdate !== 'function' || typeof addon.kmeansAssign !== 'function') {
-    if (!staleWarned) {
-      staleWarned = true;
-      process.emitWarning(
-        '@metalfaiss/metal-kernels: the native addon has no k-means/IVF kernels (stale build?); ' +
-          'they run on the TypeScript reference implementation. Rebuild with `pnpm --filter @metalfaiss/metal-kernels build`.',
-        { code: 'METALFAISS_REFERENCE_BACKEND', type: 'MetalFaissWarning' },
-      );
-    }
-    return null;
-  }
-  return addon as IvfNativeAddon;
-}
-
-export function nativeError(kernel: string, error: unknown): MetalFaissError {
-  if (MetalFaissError.isInstance(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new MetalFaissError('NATIVE', `native kernel ${kernel} failed: ${message}`, { cause: error });
-}
-
-export function guard<T>(kernel: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw nativeError(kernel, error);
-  }
-}
-
-export async function guardAsync<T>(kernel: string, fn: () => Promise<T>): Promise<T> {
-  let promise: Promise<T>;
-  try {
-    promise = fn();
-  } catch (error) {
-    throw nativeError(kernel, error);
-  }
-  try {
-    return await promise;
-  } catch (error) {
-    throw nativeError(kernel, error);
-  }
-}
-
-/** Runs fn on a later turn of the event loop (the reference backend's degraded async form). */
-export function deferred<T>(fn: () => T): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    setImmediate(() => {
-      try {
-        resolve(fn());
-      } catch (error) {
-        reject(error);
-      }
-    });
-  });
+  return familyAddon<IvfNativeAddon>(['ivfSearchFlat', 'kmeansUpdate', 'kmeansAssign'], 'k-means/IVF');
 }

@@ -18,9 +18,20 @@
  * after FAISS's dis0.
  */
 import type { MetricCode, RangeSearchOutput } from './backend';
-import { MetalFaissError, describeValue } from './errors';
-import { deferred, guard, guardAsync, quantizerAddon } from './sq-native';
-import { checkQuantizerLists, type QuantizerListsInput } from './sq';
+import { MetalFaissError } from './errors';
+import {
+  type FlatScanArgs,
+  type IvfScanArgs,
+  cachedNative,
+  checkFlatScan,
+  checkIvfScan,
+  checkRadius,
+  checkTopk,
+  checkUint8,
+  nativePair,
+  referencePair,
+  size,
+} from './sq-native';
 import { checkArgsObject, checkBigInt64, checkFloat32, checkInteger, checkMetric, checkNoOverlap } from './validate';
 import * as ref from './reference/pq';
 
@@ -68,15 +79,7 @@ export interface PqPrecomputeTableArgs extends PqCodecArgs {
   out: Float32Array;
 }
 
-interface PqFlatCommon extends PqCodecArgs {
-  codes: Uint8Array;
-  nb: number;
-  xq: Float32Array;
-  nq: number;
-  metric: MetricCode;
-  mask?: Uint8Array;
-  labelOffset?: number;
-}
+interface PqFlatCommon extends PqCodecArgs, FlatScanArgs {}
 
 export interface PqSearchArgs extends PqFlatCommon {
   k: number;
@@ -88,10 +91,7 @@ export interface PqRangeSearchArgs extends PqFlatCommon {
   radius: number;
 }
 
-interface PqIvfCommon extends PqCodecArgs {
-  metric: MetricCode;
-  /** codes encode x - centroid(list) */
-  byResidual: boolean;
+interface PqIvfCommon extends PqCodecArgs, IvfScanArgs {
   /**
    * L2 + byResidual: FAISS's precomputed table (use_precomputed_table = 1,
    * see pqPrecomputeTable), nlist * M * ksub floats; null / absent selects
@@ -100,13 +100,6 @@ interface PqIvfCommon extends PqCodecArgs {
   precomputed?: Float32Array | null;
   /** coarse centroids, nlist * d: needed with byResidual unless L2 with a precomputed table */
   coarseCentroids?: Float32Array | null;
-  lists: QuantizerListsInput;
-  masks?: ReadonlyArray<Uint8Array | null>;
-  xq: Float32Array;
-  nq: number;
-  nprobe: number;
-  coarse: BigInt64Array;
-  coarseDis: Float32Array;
 }
 
 export interface PqIvfSearchArgs extends PqIvfCommon {
@@ -170,17 +163,6 @@ export function pqTransposeCentroids(d: number, M: number, nbits: number, centro
 
 // ---------------------------------------------------------------- validation
 
-function size(a: number, b: number, what: string): number {
-  const v = a * b;
-  if (!Number.isSafeInteger(v)) throw new MetalFaissError('INVALID_ARGUMENT', `expected ${what} to be a safe integer, received ${a} * ${b}`);
-  return v;
-}
-
-function checkUint8(name: string, value: unknown, expected: number, formula: string): void {
-  if (!(value instanceof Uint8Array)) throw new MetalFaissError('INVALID_ARGUMENT', `expected Uint8Array of length ${expected} (${formula}) for ${name}, received ${describeValue(value)}`);
-  if (value.length !== expected) throw new MetalFaissError('DIMENSION_MISMATCH', `expected Uint8Array of length ${expected} (${formula}) for ${name}, received ${describeValue(value)}`);
-}
-
 function checkCodec(a: PqCodecArgs): { d: number; M: number; nbits: number; ksub: number; codeSize: number } {
   checkArgsObject('args', a);
   const d = checkInteger('d', a.d, 1, 2 ** 24);
@@ -241,27 +223,7 @@ export function validatePqPrecomputeTable(a: PqPrecomputeTableArgs): void {
 
 function checkFlat(a: PqFlatCommon): void {
   const { d, codeSize } = checkCodec(a);
-  const nb = checkInteger('nb', a.nb, 0);
-  const nq = checkInteger('nq', a.nq, 0);
-  checkMetric(a.metric);
-  checkUint8('codes', a.codes, size(nb, codeSize, 'nb * codeSize'), `nb * codeSize = ${nb} * ${codeSize}`);
-  checkFloat32('xq', a.xq, size(nq, d, 'nq * d'), `nq * d = ${nq} * ${d}`);
-  if (a.mask !== undefined && a.mask !== null) checkUint8('mask', a.mask, nb, `nb = ${nb}`);
-  if (a.labelOffset !== undefined) checkInteger('labelOffset', a.labelOffset, Number.MIN_SAFE_INTEGER);
-}
-
-function checkTopk(a: { nq: number; k: number; distances: Float32Array; labels: BigInt64Array }, inputs: Array<[string, ArrayBufferView]>): void {
-  const k = checkInteger('k', a.k, 1, 2 ** 31 - 1);
-  const out = size(a.nq, k, 'nq * k');
-  checkFloat32('distances', a.distances, out, `nq * k = ${a.nq} * ${k}`);
-  checkBigInt64('labels', a.labels, out, `nq * k = ${a.nq} * ${k}`);
-  checkNoOverlap([['distances', a.distances], ['labels', a.labels]], inputs);
-}
-
-function checkRadius(radius: unknown): void {
-  if (typeof radius !== 'number' || Number.isNaN(radius)) {
-    throw new MetalFaissError('INVALID_ARGUMENT', `expected a number (not NaN) for radius, received ${describeValue(radius)}`);
-  }
+  checkFlatScan(a, d, codeSize);
 }
 
 export function validatePqSearch(a: PqSearchArgs): void {
@@ -276,15 +238,7 @@ export function validatePqRangeSearch(a: PqRangeSearchArgs): void {
 
 function checkIvf(a: PqIvfCommon): void {
   const { d, M, ksub, codeSize } = checkCodec(a);
-  checkMetric(a.metric);
-  if (typeof a.byResidual !== 'boolean') throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for byResidual, received ${describeValue(a.byResidual)}`);
-  const nq = checkInteger('nq', a.nq, 0);
-  const nprobe = checkInteger('nprobe', a.nprobe, 1, 2 ** 31 - 1);
-  checkFloat32('xq', a.xq, size(nq, d, 'nq * d'), `nq * d = ${nq} * ${d}`);
-  const np = size(nq, nprobe, 'nq * nprobe');
-  checkBigInt64('coarse', a.coarse, np, `nq * nprobe = ${nq} * ${nprobe}`);
-  checkFloat32('coarseDis', a.coarseDis, np, `nq * nprobe = ${nq} * ${nprobe}`);
-  const nlist = checkQuantizerLists(a.lists, codeSize, a.coarse, a.masks);
+  const nlist = checkIvfScan(a, d, codeSize);
   const withTable = a.metric === 1 && a.byResidual && a.precomputed !== undefined && a.precomputed !== null;
   if (withTable) checkFloat32('precomputed', a.precomputed, size(nlist, M * ksub, 'nlist * M * ksub'), `nlist * M * ksub = ${nlist} * ${M} * ${ksub}`);
   if (a.byResidual && !withTable) checkFloat32('coarseCentroids', a.coarseCentroids, size(nlist, d, 'nlist * d'), `nlist * d = ${nlist} * ${d}`);
@@ -317,157 +271,48 @@ const rangeArgs = (a: PqRangeSearchArgs): unknown[] => [
   ...codecArgs(a), a.codes, a.nb, a.xq, a.nq, a.radius, a.metric, a.mask ?? null, a.labelOffset ?? 0,
 ];
 
+const assignArgs = (a: PqAssignArgs): unknown[] => [a.x, a.n, a.d, a.centroids, a.k, a.labels, a.distances];
+const codesArgs = (a: PqComputeCodesArgs): unknown[] => [...codecArgs(a), a.x, a.n, a.codes];
+const decodeArgs = (a: PqDecodeArgs): unknown[] => [...codecArgs(a), a.codes, a.n, a.out];
+const tablesArgs = (a: PqTablesArgs): unknown[] => [...codecArgs(a), a.x, a.n, a.metric, a.out];
+const precomputeArgs = (a: PqPrecomputeTableArgs): unknown[] => [...codecArgs(a), a.coarse, a.nlist, a.out];
+const ivfSearchArgs = (a: PqIvfSearchArgs): unknown[] => [...ivfArgs(a), a.k, a.distances, a.labels];
+const ivfRangeArgs = (a: PqIvfRangeSearchArgs): unknown[] => [...ivfArgs(a), a.radius];
+
 function createNative(addon: PqAddon): PqKernels {
-  const call = <T>(name: string, args: unknown[]): T => guard(name, () => addon[name](...args) as T);
-  const callAsync = <T>(name: string, args: unknown[]): Promise<T> => guardAsync(name, () => addon[name](...args) as Promise<T>);
-  const assignArgs = (a: PqAssignArgs): unknown[] => [a.x, a.n, a.d, a.centroids, a.k, a.labels, a.distances];
+  // pqDecode and pqTables have no async form
+  const { pqDecode } = nativePair(addon, 'pqDecode', validatePqDecode, decodeArgs);
+  const { pqTables } = nativePair(addon, 'pqTables', validatePqTables, tablesArgs);
   return {
     name: 'native',
-    pqAssign(a) {
-      validatePqAssign(a);
-      call('pqAssign', assignArgs(a));
-    },
-    async pqAssignAsync(a) {
-      validatePqAssign(a);
-      return callAsync('pqAssignAsync', assignArgs(a));
-    },
-    pqComputeCodes(a) {
-      validatePqComputeCodes(a);
-      call('pqComputeCodes', [...codecArgs(a), a.x, a.n, a.codes]);
-    },
-    async pqComputeCodesAsync(a) {
-      validatePqComputeCodes(a);
-      return callAsync('pqComputeCodesAsync', [...codecArgs(a), a.x, a.n, a.codes]);
-    },
-    pqDecode(a) {
-      validatePqDecode(a);
-      call('pqDecode', [...codecArgs(a), a.codes, a.n, a.out]);
-    },
-    pqTables(a) {
-      validatePqTables(a);
-      call('pqTables', [...codecArgs(a), a.x, a.n, a.metric, a.out]);
-    },
-    pqPrecomputeTable(a) {
-      validatePqPrecomputeTable(a);
-      call('pqPrecomputeTable', [...codecArgs(a), a.coarse, a.nlist, a.out]);
-    },
-    async pqPrecomputeTableAsync(a) {
-      validatePqPrecomputeTable(a);
-      return callAsync('pqPrecomputeTableAsync', [...codecArgs(a), a.coarse, a.nlist, a.out]);
-    },
-    pqSearch(a) {
-      validatePqSearch(a);
-      call('pqSearch', searchArgs(a));
-    },
-    async pqSearchAsync(a) {
-      validatePqSearch(a);
-      return callAsync('pqSearchAsync', searchArgs(a));
-    },
-    pqRangeSearch(a) {
-      validatePqRangeSearch(a);
-      return call('pqRangeSearch', rangeArgs(a));
-    },
-    async pqRangeSearchAsync(a) {
-      validatePqRangeSearch(a);
-      return callAsync('pqRangeSearchAsync', rangeArgs(a));
-    },
-    pqIvfSearch(a) {
-      validatePqIvfSearch(a);
-      call('pqIvfSearch', [...ivfArgs(a), a.k, a.distances, a.labels]);
-    },
-    async pqIvfSearchAsync(a) {
-      validatePqIvfSearch(a);
-      return callAsync('pqIvfSearchAsync', [...ivfArgs(a), a.k, a.distances, a.labels]);
-    },
-    pqIvfRangeSearch(a) {
-      validatePqIvfRangeSearch(a);
-      return call('pqIvfRangeSearch', [...ivfArgs(a), a.radius]);
-    },
-    async pqIvfRangeSearchAsync(a) {
-      validatePqIvfRangeSearch(a);
-      return callAsync('pqIvfRangeSearchAsync', [...ivfArgs(a), a.radius]);
-    },
+    ...nativePair(addon, 'pqAssign', validatePqAssign, assignArgs),
+    ...nativePair(addon, 'pqComputeCodes', validatePqComputeCodes, codesArgs),
+    pqDecode,
+    pqTables,
+    ...nativePair(addon, 'pqPrecomputeTable', validatePqPrecomputeTable, precomputeArgs),
+    ...nativePair(addon, 'pqSearch', validatePqSearch, searchArgs),
+    ...nativePair<'pqRangeSearch', PqRangeSearchArgs, RangeSearchOutput>(addon, 'pqRangeSearch', validatePqRangeSearch, rangeArgs),
+    ...nativePair(addon, 'pqIvfSearch', validatePqIvfSearch, ivfSearchArgs),
+    ...nativePair<'pqIvfRangeSearch', PqIvfRangeSearchArgs, RangeSearchOutput>(addon, 'pqIvfRangeSearch', validatePqIvfRangeSearch, ivfRangeArgs),
   };
 }
 
 /** The plain-TypeScript oracle (float64 tables rounded to float32, FAISS's summation order). */
 export const pqReference: PqKernels = {
   name: 'reference',
-  pqAssign(a) {
-    validatePqAssign(a);
-    ref.pqAssignReference(a);
-  },
-  async pqAssignAsync(a) {
-    validatePqAssign(a);
-    return deferred(() => ref.pqAssignReference(a));
-  },
-  pqComputeCodes(a) {
-    validatePqComputeCodes(a);
-    ref.pqComputeCodesReference(a);
-  },
-  async pqComputeCodesAsync(a) {
-    validatePqComputeCodes(a);
-    return deferred(() => ref.pqComputeCodesReference(a));
-  },
-  pqDecode(a) {
-    validatePqDecode(a);
-    ref.pqDecodeReference(a);
-  },
-  pqTables(a) {
-    validatePqTables(a);
-    ref.pqTablesReference(a);
-  },
-  pqPrecomputeTable(a) {
-    validatePqPrecomputeTable(a);
-    ref.pqPrecomputeTableReference(a);
-  },
-  async pqPrecomputeTableAsync(a) {
-    validatePqPrecomputeTable(a);
-    return deferred(() => ref.pqPrecomputeTableReference(a));
-  },
-  pqSearch(a) {
-    validatePqSearch(a);
-    ref.pqSearchReference(a);
-  },
-  async pqSearchAsync(a) {
-    validatePqSearch(a);
-    return deferred(() => ref.pqSearchReference(a));
-  },
-  pqRangeSearch(a) {
-    validatePqRangeSearch(a);
-    return ref.pqRangeSearchReference(a);
-  },
-  async pqRangeSearchAsync(a) {
-    validatePqRangeSearch(a);
-    return deferred(() => ref.pqRangeSearchReference(a));
-  },
-  pqIvfSearch(a) {
-    validatePqIvfSearch(a);
-    ref.pqIvfSearchReference(a);
-  },
-  async pqIvfSearchAsync(a) {
-    validatePqIvfSearch(a);
-    return deferred(() => ref.pqIvfSearchReference(a));
-  },
-  pqIvfRangeSearch(a) {
-    validatePqIvfRangeSearch(a);
-    return ref.pqIvfRangeSearchReference(a);
-  },
-  async pqIvfRangeSearchAsync(a) {
-    validatePqIvfRangeSearch(a);
-    return deferred(() => ref.pqIvfRangeSearchReference(a));
-  },
+  ...referencePair('pqAssign', validatePqAssign, ref.pqAssignReference),
+  ...referencePair('pqComputeCodes', validatePqComputeCodes, ref.pqComputeCodesReference),
+  pqDecode: referencePair('pqDecode', validatePqDecode, ref.pqDecodeReference).pqDecode,
+  pqTables: referencePair('pqTables', validatePqTables, ref.pqTablesReference).pqTables,
+  ...referencePair('pqPrecomputeTable', validatePqPrecomputeTable, ref.pqPrecomputeTableReference),
+  ...referencePair('pqSearch', validatePqSearch, ref.pqSearchReference),
+  ...referencePair('pqRangeSearch', validatePqRangeSearch, ref.pqRangeSearchReference),
+  ...referencePair('pqIvfSearch', validatePqIvfSearch, ref.pqIvfSearchReference),
+  ...referencePair('pqIvfRangeSearch', validatePqIvfRangeSearch, ref.pqIvfRangeSearchReference),
 };
 
-let nativeCache: PqKernels | null | undefined;
-
 /** The native product-quantizer kernels, or null when the native backend is not in use. */
-export function pqNative(): PqKernels | null {
-  const addon = quantizerAddon<PqAddon>('pqSearch', 'product-quantizer');
-  if (!addon) return null;
-  if (!nativeCache) nativeCache = createNative(addon);
-  return nativeCache;
-}
+export const pqNative: () => PqKernels | null = cachedNative('pqSearch', 'product-quantizer', (addon) => createNative(addon as PqAddon));
 
 /** The implementation the module-level functions use (native when available). */
 export function pqKernels(): PqKernels {

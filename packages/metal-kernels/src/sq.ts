@@ -20,17 +20,24 @@
  * ties by the lower index (flat) or id (IVF), padding -1 / +-Infinity.
  */
 import type { MetricCode, RangeSearchOutput } from './backend';
-import { MetalFaissError, describeValue } from './errors';
-import { deferred, guard, guardAsync, quantizerAddon } from './sq-native';
+import { MetalFaissError } from './errors';
 import {
-  checkArgsObject,
-  checkBigInt64,
-  checkFloat32,
-  checkInteger,
-  checkMetric,
-  checkNoOverlap,
-} from './validate';
+  type FlatScanArgs,
+  type IvfScanArgs,
+  cachedNative,
+  checkFlatScan,
+  checkIvfScan,
+  checkRadius,
+  checkTopk,
+  checkUint8,
+  nativePair,
+  referencePair,
+  size,
+} from './sq-native';
+import { checkArgsObject, checkFloat32, checkInteger, checkNoOverlap } from './validate';
 import * as ref from './reference/sq';
+
+export { checkQuantizerLists } from './sq-native';
 
 /** FAISS's ScalarQuantizer::QuantizerType values (also the numbers in FAISS files). */
 export const SqQuantizerType = {
@@ -104,19 +111,7 @@ export interface SqDecodeArgs extends SqCodecArgs {
   out: Float32Array;
 }
 
-interface SqFlatCommon extends SqCodecArgs {
-  /** database codes, Uint8Array of nb * codeSize */
-  codes: Uint8Array;
-  nb: number;
-  /** queries, Float32Array of nq * d */
-  xq: Float32Array;
-  nq: number;
-  metric: MetricCode;
-  /** optional, Uint8Array of nb: rows with 0 are skipped (an IDSelector over positions) */
-  mask?: Uint8Array;
-  /** label = labelOffset + row */
-  labelOffset?: number;
-}
+interface SqFlatCommon extends SqCodecArgs, FlatScanArgs {}
 
 export interface SqSearchArgs extends SqFlatCommon {
   k: number;
@@ -141,22 +136,9 @@ export interface QuantizerListsInput {
   readonly sizes: Int32Array;
 }
 
-interface SqIvfCommon extends SqCodecArgs {
-  metric: MetricCode;
-  /** codes encode x - centroid(list) (FAISS's by_residual) */
-  byResidual: boolean;
-  lists: QuantizerListsInput;
-  /** optional per-list masks (Uint8Array of >= sizes[l] bytes, 0 = skip entry) or null entries */
-  masks?: ReadonlyArray<Uint8Array | null>;
+interface SqIvfCommon extends SqCodecArgs, IvfScanArgs {
   /** coarse centroids, Float32Array of nlist * d (needed for L2 with byResidual) */
   centroids?: Float32Array;
-  xq: Float32Array;
-  nq: number;
-  nprobe: number;
-  /** probed lists per query, BigInt64Array of nq * nprobe (-1 = none) */
-  coarse: BigInt64Array;
-  /** the coarse quantizer's scores of those lists, Float32Array of nq * nprobe (IP + byResidual adds them) */
-  coarseDis: Float32Array;
 }
 
 export interface SqIvfSearchArgs extends SqIvfCommon {
@@ -203,20 +185,6 @@ function checkCodec(args: SqCodecArgs): { qtype: SqQtype; d: number; codeSize: n
   return { qtype, d, codeSize: sqCodeSize(qtype, d) };
 }
 
-function size(a: number, b: number, what: string): number {
-  const v = a * b;
-  if (!Number.isSafeInteger(v)) throw new MetalFaissError('INVALID_ARGUMENT', `expected ${what} to be a safe integer, received ${a} * ${b}`);
-  return v;
-}
-
-function checkUint8(name: string, value: unknown, expected: number, formula: string): Uint8Array {
-  if (!(value instanceof Uint8Array)) throw new MetalFaissError('INVALID_ARGUMENT', `expected Uint8Array of length ${expected} (${formula}) for ${name}, received ${describeValue(value)}`);
-  if (value.length !== expected) {
-    throw new MetalFaissError('DIMENSION_MISMATCH', `expected Uint8Array of length ${expected} (${formula}) for ${name}, received ${describeValue(value)}`);
-  }
-  return value;
-}
-
 export function validateSqEncode(args: SqEncodeArgs): void {
   const { d, codeSize } = checkCodec(args);
   const n = checkInteger('n', args.n, 0);
@@ -235,28 +203,7 @@ export function validateSqDecode(args: SqDecodeArgs): void {
 
 function checkFlat(args: SqFlatCommon): { nq: number; nb: number } {
   const { d, codeSize } = checkCodec(args);
-  const nb = checkInteger('nb', args.nb, 0);
-  const nq = checkInteger('nq', args.nq, 0);
-  checkMetric(args.metric);
-  checkUint8('codes', args.codes, size(nb, codeSize, 'nb * codeSize'), `nb * codeSize = ${nb} * ${codeSize}`);
-  checkFloat32('xq', args.xq, size(nq, d, 'nq * d'), `nq * d = ${nq} * ${d}`);
-  if (args.mask !== undefined && args.mask !== null) checkUint8('mask', args.mask, nb, `nb = ${nb}`);
-  if (args.labelOffset !== undefined) checkInteger('labelOffset', args.labelOffset, Number.MIN_SAFE_INTEGER);
-  return { nq, nb };
-}
-
-function checkTopk(args: { nq: number; k: number; distances: Float32Array; labels: BigInt64Array }, inputs: Array<[string, ArrayBufferView]>): void {
-  const k = checkInteger('k', args.k, 1, 2 ** 31 - 1);
-  const out = size(args.nq, k, 'nq * k');
-  checkFloat32('distances', args.distances, out, `nq * k = ${args.nq} * ${k}`);
-  checkBigInt64('labels', args.labels, out, `nq * k = ${args.nq} * ${k}`);
-  checkNoOverlap([['distances', args.distances], ['labels', args.labels]], inputs);
-}
-
-function checkRadius(radius: unknown): void {
-  if (typeof radius !== 'number' || Number.isNaN(radius)) {
-    throw new MetalFaissError('INVALID_ARGUMENT', `expected a number (not NaN) for radius, received ${describeValue(radius)}`);
-  }
+  return checkFlatScan(args, d, codeSize);
 }
 
 export function validateSqSearch(args: SqSearchArgs): void {
@@ -269,64 +216,9 @@ export function validateSqRangeSearch(args: SqRangeSearchArgs): void {
   checkRadius(args.radius);
 }
 
-/** Validates the lists an IVF scan may read; returns nlist. */
-export function checkQuantizerLists(
-  lists: QuantizerListsInput,
-  codeSize: number,
-  coarse: BigInt64Array,
-  masks?: ReadonlyArray<Uint8Array | null>,
-): number {
-  if (typeof lists !== 'object' || lists === null) throw new MetalFaissError('INVALID_ARGUMENT', `expected an object {codes, ids, sizes} for lists, received ${describeValue(lists)}`);
-  if (!(lists.sizes instanceof Int32Array)) throw new MetalFaissError('INVALID_ARGUMENT', `expected Int32Array for lists.sizes, received ${describeValue(lists.sizes)}`);
-  const nlist = lists.sizes.length;
-  if (!Array.isArray(lists.codes) || lists.codes.length !== nlist) {
-    throw new MetalFaissError('DIMENSION_MISMATCH', `expected an array of ${nlist} Uint8Arrays (one per list) for lists.codes, received ${describeValue(lists.codes)}`);
-  }
-  if (!Array.isArray(lists.ids) || lists.ids.length !== nlist) {
-    throw new MetalFaissError('DIMENSION_MISMATCH', `expected an array of ${nlist} BigInt64Arrays (one per list) for lists.ids, received ${describeValue(lists.ids)}`);
-  }
-  if (masks !== undefined && masks !== null && (!Array.isArray(masks) || masks.length !== nlist)) {
-    throw new MetalFaissError('DIMENSION_MISMATCH', `expected an array of ${nlist} masks (Uint8Array or null) for masks, received ${describeValue(masks)}`);
-  }
-  const seen = new Uint8Array(nlist);
-  for (let i = 0; i < coarse.length; i++) {
-    const key = coarse[i];
-    if (key < -1n || key >= BigInt(nlist)) {
-      throw new MetalFaissError('INVALID_ARGUMENT', `expected list numbers in [-1, ${nlist}) in coarse, received ${key} at coarse[${i}]`);
-    }
-    if (key < 0n) continue;
-    const l = Number(key);
-    if (seen[l]) continue;
-    seen[l] = 1;
-    const n = lists.sizes[l];
-    if (n < 0) throw new MetalFaissError('INVALID_ARGUMENT', `expected sizes >= 0 in lists.sizes, received ${n} for list ${l}`);
-    const c = lists.codes[l];
-    const ids = lists.ids[l];
-    if (!(c instanceof Uint8Array) || c.byteLength < n * codeSize) {
-      throw new MetalFaissError('INVALID_ARGUMENT', `expected a Uint8Array of at least ${n * codeSize} bytes (sizes[${l}] * codeSize) for lists.codes[${l}], received ${describeValue(c)}`);
-    }
-    if (!(ids instanceof BigInt64Array) || ids.length < n) {
-      throw new MetalFaissError('INVALID_ARGUMENT', `expected a BigInt64Array of at least ${n} entries for lists.ids[${l}], received ${describeValue(ids)}`);
-    }
-    const m = masks ? masks[l] : null;
-    if (m !== null && m !== undefined && (!(m instanceof Uint8Array) || m.length < n)) {
-      throw new MetalFaissError('INVALID_ARGUMENT', `expected null or a Uint8Array of at least ${n} entries for masks[${l}], received ${describeValue(m)}`);
-    }
-  }
-  return nlist;
-}
-
 function checkIvf(args: SqIvfCommon): void {
   const { d, codeSize } = checkCodec(args);
-  checkMetric(args.metric);
-  if (typeof args.byResidual !== 'boolean') throw new MetalFaissError('INVALID_ARGUMENT', `expected a boolean for byResidual, received ${describeValue(args.byResidual)}`);
-  const nq = checkInteger('nq', args.nq, 0);
-  const nprobe = checkInteger('nprobe', args.nprobe, 1, 2 ** 31 - 1);
-  checkFloat32('xq', args.xq, size(nq, d, 'nq * d'), `nq * d = ${nq} * ${d}`);
-  const np = size(nq, nprobe, 'nq * nprobe');
-  checkBigInt64('coarse', args.coarse, np, `nq * nprobe = ${nq} * ${nprobe}`);
-  checkFloat32('coarseDis', args.coarseDis, np, `nq * nprobe = ${nq} * ${nprobe}`);
-  const nlist = checkQuantizerLists(args.lists, codeSize, args.coarse, args.masks);
+  const nlist = checkIvfScan(args, d, codeSize);
   if (args.byResidual && args.metric === 1) {
     checkFloat32('centroids', args.centroids, size(nlist, d, 'nlist * d'), `nlist * d = ${nlist} * ${d}`);
   }
@@ -374,114 +266,36 @@ function ivfArgs(a: SqIvfCommon): unknown[] {
   ];
 }
 
+const encodeArgs = (a: SqEncodeArgs): unknown[] => [a.qtype, a.d, a.trained, a.x, a.n, a.codes];
+const decodeArgs = (a: SqDecodeArgs): unknown[] => [a.qtype, a.d, a.trained, a.codes, a.n, a.out];
+const ivfSearchArgs = (a: SqIvfSearchArgs): unknown[] => [...ivfArgs(a), a.k, a.distances, a.labels];
+const ivfRangeArgs = (a: SqIvfRangeSearchArgs): unknown[] => [...ivfArgs(a), a.radius];
+
 function createNative(addon: SqAddon): SqKernels {
   return {
     name: 'native',
-    sqEncode(a) {
-      validateSqEncode(a);
-      guard('sqEncode', () => addon.sqEncode(a.qtype, a.d, a.trained, a.x, a.n, a.codes));
-    },
-    async sqEncodeAsync(a) {
-      validateSqEncode(a);
-      return guardAsync('sqEncodeAsync', () => addon.sqEncodeAsync(a.qtype, a.d, a.trained, a.x, a.n, a.codes));
-    },
-    sqDecode(a) {
-      validateSqDecode(a);
-      guard('sqDecode', () => addon.sqDecode(a.qtype, a.d, a.trained, a.codes, a.n, a.out));
-    },
-    sqSearch(a) {
-      validateSqSearch(a);
-      guard('sqSearch', () => addon.sqSearch(...searchArgs(a)));
-    },
-    async sqSearchAsync(a) {
-      validateSqSearch(a);
-      return guardAsync('sqSearchAsync', () => addon.sqSearchAsync(...searchArgs(a)));
-    },
-    sqRangeSearch(a) {
-      validateSqRangeSearch(a);
-      return guard('sqRangeSearch', () => addon.sqRangeSearch(...rangeArgs(a)));
-    },
-    async sqRangeSearchAsync(a) {
-      validateSqRangeSearch(a);
-      return guardAsync('sqRangeSearchAsync', () => addon.sqRangeSearchAsync(...rangeArgs(a)));
-    },
-    sqIvfSearch(a) {
-      validateSqIvfSearch(a);
-      guard('sqIvfSearch', () => addon.sqIvfSearch(...ivfArgs(a), a.k, a.distances, a.labels));
-    },
-    async sqIvfSearchAsync(a) {
-      validateSqIvfSearch(a);
-      return guardAsync('sqIvfSearchAsync', () => addon.sqIvfSearchAsync(...ivfArgs(a), a.k, a.distances, a.labels));
-    },
-    sqIvfRangeSearch(a) {
-      validateSqIvfRangeSearch(a);
-      return guard('sqIvfRangeSearch', () => addon.sqIvfRangeSearch(...ivfArgs(a), a.radius));
-    },
-    async sqIvfRangeSearchAsync(a) {
-      validateSqIvfRangeSearch(a);
-      return guardAsync('sqIvfRangeSearchAsync', () => addon.sqIvfRangeSearchAsync(...ivfArgs(a), a.radius));
-    },
+    ...nativePair(addon, 'sqEncode', validateSqEncode, encodeArgs),
+    sqDecode: nativePair(addon, 'sqDecode', validateSqDecode, decodeArgs).sqDecode, // no async form
+    ...nativePair(addon, 'sqSearch', validateSqSearch, searchArgs),
+    ...nativePair<'sqRangeSearch', SqRangeSearchArgs, RangeSearchOutput>(addon, 'sqRangeSearch', validateSqRangeSearch, rangeArgs),
+    ...nativePair(addon, 'sqIvfSearch', validateSqIvfSearch, ivfSearchArgs),
+    ...nativePair<'sqIvfRangeSearch', SqIvfRangeSearchArgs, RangeSearchOutput>(addon, 'sqIvfRangeSearch', validateSqIvfRangeSearch, ivfRangeArgs),
   };
 }
 
 /** The plain-TypeScript oracle (FAISS's scalar formulas, float32 arithmetic emulated). */
 export const sqReference: SqKernels = {
   name: 'reference',
-  sqEncode(a) {
-    validateSqEncode(a);
-    ref.sqEncodeReference(a);
-  },
-  async sqEncodeAsync(a) {
-    validateSqEncode(a);
-    return deferred(() => ref.sqEncodeReference(a));
-  },
-  sqDecode(a) {
-    validateSqDecode(a);
-    ref.sqDecodeReference(a);
-  },
-  sqSearch(a) {
-    validateSqSearch(a);
-    ref.sqSearchReference(a);
-  },
-  async sqSearchAsync(a) {
-    validateSqSearch(a);
-    return deferred(() => ref.sqSearchReference(a));
-  },
-  sqRangeSearch(a) {
-    validateSqRangeSearch(a);
-    return ref.sqRangeSearchReference(a);
-  },
-  async sqRangeSearchAsync(a) {
-    validateSqRangeSearch(a);
-    return deferred(() => ref.sqRangeSearchReference(a));
-  },
-  sqIvfSearch(a) {
-    validateSqIvfSearch(a);
-    ref.sqIvfSearchReference(a);
-  },
-  async sqIvfSearchAsync(a) {
-    validateSqIvfSearch(a);
-    return deferred(() => ref.sqIvfSearchReference(a));
-  },
-  sqIvfRangeSearch(a) {
-    validateSqIvfRangeSearch(a);
-    return ref.sqIvfRangeSearchReference(a);
-  },
-  async sqIvfRangeSearchAsync(a) {
-    validateSqIvfRangeSearch(a);
-    return deferred(() => ref.sqIvfRangeSearchReference(a));
-  },
+  ...referencePair('sqEncode', validateSqEncode, ref.sqEncodeReference),
+  sqDecode: referencePair('sqDecode', validateSqDecode, ref.sqDecodeReference).sqDecode,
+  ...referencePair('sqSearch', validateSqSearch, ref.sqSearchReference),
+  ...referencePair('sqRangeSearch', validateSqRangeSearch, ref.sqRangeSearchReference),
+  ...referencePair('sqIvfSearch', validateSqIvfSearch, ref.sqIvfSearchReference),
+  ...referencePair('sqIvfRangeSearch', validateSqIvfRangeSearch, ref.sqIvfRangeSearchReference),
 };
 
-let nativeCache: SqKernels | null | undefined;
-
 /** The native scalar-quantizer kernels, or null when the native backend is not in use. */
-export function sqNative(): SqKernels | null {
-  const addon = quantizerAddon<SqAddon>('sqSearch', 'scalar-quantizer');
-  if (!addon) return null;
-  if (!nativeCache) nativeCache = createNative(addon);
-  return nativeCache;
-}
+export const sqNative: () => SqKernels | null = cachedNative('sqSearch', 'scalar-quantizer', (addon) => createNative(addon as SqAddon));
 
 /** The implementation the module-level functions use (native when available). */
 export function sqKernels(): SqKernels {
