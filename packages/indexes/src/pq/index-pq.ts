@@ -7,23 +7,12 @@
  * Only FAISS's search_type ST_PQ is implemented; the other search types
  * (Hamming / SDC / polysemous) and polysemous training throw UNSUPPORTED.
  */
-import {
-  MetalFaissError,
-  describeValue,
-  pqRangeSearch,
-  pqRangeSearchAsync,
-  pqSearch,
-  pqSearchAsync,
-  type PqRangeSearchArgs,
-  type PqSearchArgs,
-} from '@metalfaiss/metal-kernels';
-import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
-import type { RangeSearchResult, SearchParameters, SearchResult } from '../index-base';
+import { MetalFaissError, describeValue, pqRangeSearch, pqRangeSearchAsync, pqSearch, pqSearchAsync } from '@metalfaiss/metal-kernels';
+import type { VectorsInput } from '@metalfaiss/linalg';
+import type { SearchParameters } from '../index-base';
 import { type MetricInput, parseMetric } from '../metric';
-import { checkK, checkRadius, checkResultSize } from '../validate';
 import { throwIfAborted } from '../abort';
-import { IndexFlatCodes } from '../sq/flat-codes';
-import { checkParams } from '../sq/index-scalar-quantizer';
+import { FlatQuantizerIndex, type FlatScanKernels, type IndexFlatCodes } from '../sq/flat-codes';
 import type { QuantizerOptions } from '../sq/options';
 import { ProductQuantizer } from './product-quantizer';
 
@@ -46,7 +35,7 @@ export interface SearchParametersPQ extends SearchParameters {
   polysemousHt?: number;
 }
 
-export class IndexPQ extends IndexFlatCodes {
+export class IndexPQ extends FlatQuantizerIndex<SearchParametersPQ> {
   /** the product quantizer (FAISS's `pq`) */
   readonly pq: ProductQuantizer;
   #searchType: SearchType = SearchType.ST_PQ;
@@ -130,7 +119,8 @@ export class IndexPQ extends IndexFlatCodes {
     return this.pq.memoryBytes();
   }
 
-  #checkSearchType(params: SearchParametersPQ): void {
+  /** Only ST_PQ searches (per call or the index's searchType). */
+  protected checkSearchParams(params: SearchParametersPQ): void {
     const t = params.searchType ?? this.#searchType;
     if (t !== SearchType.ST_PQ) {
       const name = SEARCH_TYPE_NAMES[t] ?? String(t);
@@ -138,76 +128,14 @@ export class IndexPQ extends IndexFlatCodes {
     }
   }
 
-  #searchArgs(xq: VectorsInput, k: number, params: SearchParametersPQ | undefined): PqSearchArgs {
-    this.requireTrained('search');
-    const p = checkParams(params) as SearchParametersPQ;
-    this.#checkSearchType(p);
-    checkK(k);
-    const q = asMatrix(xq, this.d, { name: 'xq' });
-    checkResultSize(q.rows, k);
-    const snap = this.snapshot();
+  /** ADC scans (M x ksub tables per query, FAISS's summation order). */
+  protected scanKernels(): FlatScanKernels {
+    const codec = { d: this.d, M: this.pq.M, nbits: this.pq.nbits, centroids: this.pq.centroids };
     return {
-      d: this.d,
-      M: this.pq.M,
-      nbits: this.pq.nbits,
-      centroids: this.pq.centroids,
-      codes: snap.codes,
-      nb: snap.ntotal,
-      xq: q.data,
-      nq: q.rows,
-      k,
-      metric: this.metricType,
-      distances: new Float32Array(q.rows * k),
-      labels: new BigInt64Array(q.rows * k),
-      mask: this.selectorMask(p.selector, snap.ntotal),
+      search: (job) => pqSearch({ ...codec, ...job }),
+      searchAsync: (job) => pqSearchAsync({ ...codec, ...job }),
+      rangeSearch: (job) => pqRangeSearch({ ...codec, ...job }),
+      rangeSearchAsync: (job) => pqRangeSearchAsync({ ...codec, ...job }),
     };
-  }
-
-  /**
-   * The k nearest codes of each query by ADC (nq * k results, best first,
-   * padded with -1). `params.selector` restricts the labels.
-   * @throws MetalFaissError NOT_TRAINED, UNSUPPORTED (search types other than ST_PQ), INVALID_ARGUMENT, DIMENSION_MISMATCH
-   */
-  searchSync(xq: VectorsInput, k: number, params?: SearchParametersPQ): SearchResult {
-    const a = this.#searchArgs(xq, k, params);
-    pqSearch(a);
-    return { distances: a.distances, labels: a.labels };
-  }
-
-  async search(xq: VectorsInput, k: number, params?: SearchParametersPQ): Promise<SearchResult> {
-    const a = this.#searchArgs(xq, k, params);
-    await pqSearchAsync(a);
-    return { distances: a.distances, labels: a.labels };
-  }
-
-  #rangeArgs(xq: VectorsInput, radius: number, params: SearchParametersPQ | undefined): PqRangeSearchArgs {
-    this.requireTrained('rangeSearch');
-    const p = checkParams(params) as SearchParametersPQ;
-    this.#checkSearchType(p);
-    checkRadius(radius);
-    const q = asMatrix(xq, this.d, { name: 'xq' });
-    const snap = this.snapshot();
-    return {
-      d: this.d,
-      M: this.pq.M,
-      nbits: this.pq.nbits,
-      centroids: this.pq.centroids,
-      codes: snap.codes,
-      nb: snap.ntotal,
-      xq: q.data,
-      nq: q.rows,
-      radius,
-      metric: this.metricType,
-      mask: this.selectorMask(p.selector, snap.ntotal),
-    };
-  }
-
-  /** All codes whose ADC score is within `radius` (L2: < radius, IP: > radius). */
-  rangeSearchSync(xq: VectorsInput, radius: number, params?: SearchParametersPQ): RangeSearchResult {
-    return pqRangeSearch(this.#rangeArgs(xq, radius, params));
-  }
-
-  async rangeSearch(xq: VectorsInput, radius: number, params?: SearchParametersPQ): Promise<RangeSearchResult> {
-    return pqRangeSearchAsync(this.#rangeArgs(xq, radius, params));
   }
 }

@@ -5,6 +5,9 @@
  * decode) and the scans; add, addCodes, removeIds, reconstruct, mergeFrom,
  * reset and sa_encode / sa_decode live here.
  *
+ * FlatQuantizerIndex (IndexScalarQuantizer, IndexPQ) adds search and
+ * rangeSearch over the stored codes through the codec's scan kernels.
+ *
  * Consistency under concurrent async calls (as IndexFlat): searches read a
  * snapshot (`codes.subarray(0, ntotal * codeSize)`) of the storage as it was
  * when they started. Appends write only past that snapshot (or into a new,
@@ -14,10 +17,10 @@
  */
 import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
-import { Index } from '../index-base';
+import { Index, type RangeSearchResult, type SearchParameters, type SearchResult } from '../index-base';
 import type { MetricType } from '../metric';
 import { type IDSelector, toSelector } from '../selector';
-import { checkKey, type IdsInput } from '../validate';
+import { checkK, checkKey, checkRadius, checkResultSize, type IdsInput } from '../validate';
 import { throwIfAborted, yieldToEventLoop } from '../abort';
 import { type QuantizerOptions, quantizerOptions } from './options';
 
@@ -226,4 +229,104 @@ export abstract class IndexFlatCodes extends Index {
 
   /** Bytes of the codec's trained parameters. */
   protected abstract codecBytes(): number;
+}
+
+/** A checked params object ({} when absent). */
+export function checkParams<P extends SearchParameters>(params: P | undefined): P {
+  if (params === undefined || params === null) return {} as P;
+  if (typeof params !== 'object') {
+    throw new MetalFaissError('INVALID_ARGUMENT', `expected a SearchParameters object for params, received ${describeValue(params)}`);
+  }
+  return params;
+}
+
+/** What every flat scan reads: the queries, the stored codes (a snapshot), the metric and the selector's mask. */
+export interface FlatScanJob {
+  codes: Uint8Array;
+  nb: number;
+  xq: Float32Array;
+  nq: number;
+  metric: MetricType;
+  mask: Uint8Array | undefined;
+}
+
+export interface FlatSearchJob extends FlatScanJob {
+  k: number;
+  /** output, nq * k */
+  distances: Float32Array;
+  /** output, nq * k */
+  labels: BigInt64Array;
+}
+
+export interface FlatRangeJob extends FlatScanJob {
+  radius: number;
+}
+
+/** A codec's scan kernels, its parameters bound (as they are when the search starts). */
+export interface FlatScanKernels {
+  search(job: FlatSearchJob): void;
+  searchAsync(job: FlatSearchJob): Promise<void>;
+  rangeSearch(job: FlatRangeJob): RangeSearchResult;
+  rangeSearchAsync(job: FlatRangeJob): Promise<RangeSearchResult>;
+}
+
+/**
+ * The base of the quantizer flat-codes indexes (IndexScalarQuantizer,
+ * IndexPQ): exhaustive search and range search over the stored codes by the
+ * codec's kernels, which score the codes without decoding them. Labels are
+ * positions; `params.selector` restricts them.
+ */
+export abstract class FlatQuantizerIndex<P extends SearchParameters = SearchParameters> extends IndexFlatCodes {
+  /** The codec's kernels with its current parameters. */
+  protected abstract scanKernels(): FlatScanKernels;
+
+  /** Checks the per-call parameters beyond the selector (default: nothing). */
+  protected checkSearchParams(_params: P): void {}
+
+  /** Checks in FAISS's order (trained, params, the argument, the queries), then the codes as they are now. */
+  #job(method: string, xq: VectorsInput, params: P | undefined, checkArg: () => void, checkRows?: (nq: number) => void): FlatScanJob {
+    this.requireTrained(method);
+    const p = checkParams(params);
+    this.checkSearchParams(p);
+    checkArg();
+    const q = asMatrix(xq, this.d, { name: 'xq' });
+    checkRows?.(q.rows);
+    const snap = this.snapshot();
+    return { codes: snap.codes, nb: snap.ntotal, xq: q.data, nq: q.rows, metric: this.metricType, mask: this.selectorMask(p.selector, snap.ntotal) };
+  }
+
+  #searchJob(xq: VectorsInput, k: number, params: P | undefined): FlatSearchJob {
+    const job = this.#job('search', xq, params, () => checkK(k), (nq) => checkResultSize(nq, k));
+    return { ...job, k, distances: new Float32Array(job.nq * k), labels: new BigInt64Array(job.nq * k) };
+  }
+
+  #rangeJob(xq: VectorsInput, radius: number, params: P | undefined): FlatRangeJob {
+    return { ...this.#job('rangeSearch', xq, params, () => checkRadius(radius)), radius };
+  }
+
+  /**
+   * The k nearest codes of each query (nq * k results, best first, padded
+   * with -1). `params.selector` restricts the labels.
+   * @throws MetalFaissError NOT_TRAINED, INVALID_ARGUMENT, DIMENSION_MISMATCH (IndexPQ: UNSUPPORTED for search types other than ST_PQ)
+   */
+  searchSync(xq: VectorsInput, k: number, params?: P): SearchResult {
+    const job = this.#searchJob(xq, k, params);
+    this.scanKernels().search(job);
+    return { distances: job.distances, labels: job.labels };
+  }
+
+  async search(xq: VectorsInput, k: number, params?: P): Promise<SearchResult> {
+    const job = this.#searchJob(xq, k, params);
+    await this.scanKernels().searchAsync(job);
+    return { distances: job.distances, labels: job.labels };
+  }
+
+  /** All codes within `radius` (L2: distance < radius; IP: similarity > radius), by position within a query. */
+  rangeSearchSync(xq: VectorsInput, radius: number, params?: P): RangeSearchResult {
+    return this.scanKernels().rangeSearch(this.#rangeJob(xq, radius, params));
+  }
+
+  async rangeSearch(xq: VectorsInput, radius: number, params?: P): Promise<RangeSearchResult> {
+    return this.scanKernels().rangeSearchAsync(this.#rangeJob(xq, radius, params));
+  }
 }

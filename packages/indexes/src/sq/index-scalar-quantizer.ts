@@ -7,22 +7,11 @@
  * QT_fp16 and QT_8bit_direct need no training (isTrained from the start);
  * the other types throw NOT_TRAINED from add/search until train().
  */
-import {
-  MetalFaissError,
-  describeValue,
-  sqRangeSearch,
-  sqRangeSearchAsync,
-  sqSearch,
-  sqSearchAsync,
-  type SqRangeSearchArgs,
-  type SqSearchArgs,
-} from '@metalfaiss/metal-kernels';
+import { MetalFaissError, sqRangeSearch, sqRangeSearchAsync, sqSearch, sqSearchAsync } from '@metalfaiss/metal-kernels';
 import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
-import type { RangeSearchResult, SearchParameters, SearchResult } from '../index-base';
 import { type MetricInput, parseMetric } from '../metric';
-import { checkK, checkRadius, checkResultSize } from '../validate';
 import { throwIfAborted } from '../abort';
-import { IndexFlatCodes } from './flat-codes';
+import { FlatQuantizerIndex, type FlatScanKernels, type IndexFlatCodes } from './flat-codes';
 import { type QuantizerOptions, quantizerOptions } from './options';
 import { type QuantizerType, type RangeStat, ScalarQuantizer } from './scalar-quantizer';
 
@@ -34,7 +23,7 @@ export interface IndexScalarQuantizerOptions {
   rangestatArg?: number;
 }
 
-export class IndexScalarQuantizer extends IndexFlatCodes {
+export class IndexScalarQuantizer extends FlatQuantizerIndex {
   /** the quantizer (FAISS's `sq`) */
   readonly sq: ScalarQuantizer;
 
@@ -106,79 +95,14 @@ export class IndexScalarQuantizer extends IndexFlatCodes {
     return this.sq.trained.length * 4;
   }
 
-  #searchArgs(xq: VectorsInput, k: number, params: SearchParameters | undefined): SqSearchArgs {
-    this.requireTrained('search');
-    checkK(k);
-    const q = asMatrix(xq, this.d, { name: 'xq' });
-    checkResultSize(q.rows, k);
-    const snap = this.snapshot();
-    const mask = this.selectorMask(checkParams(params).selector, snap.ntotal);
+  /** Fused decode-and-score scans. */
+  protected scanKernels(): FlatScanKernels {
+    const codec = { qtype: this.sq.qtype, d: this.d, trained: this.sq.trained };
     return {
-      qtype: this.sq.qtype,
-      d: this.d,
-      trained: this.sq.trained,
-      codes: snap.codes,
-      nb: snap.ntotal,
-      xq: q.data,
-      nq: q.rows,
-      k,
-      metric: this.metricType,
-      distances: new Float32Array(q.rows * k),
-      labels: new BigInt64Array(q.rows * k),
-      mask,
+      search: (job) => sqSearch({ ...codec, ...job }),
+      searchAsync: (job) => sqSearchAsync({ ...codec, ...job }),
+      rangeSearch: (job) => sqRangeSearch({ ...codec, ...job }),
+      rangeSearchAsync: (job) => sqRangeSearchAsync({ ...codec, ...job }),
     };
   }
-
-  /**
-   * The k nearest codes of each query (nq * k results, best first, padded
-   * with -1). `params.selector` restricts the labels.
-   * @throws MetalFaissError NOT_TRAINED, INVALID_ARGUMENT, DIMENSION_MISMATCH
-   */
-  searchSync(xq: VectorsInput, k: number, params?: SearchParameters): SearchResult {
-    const a = this.#searchArgs(xq, k, params);
-    sqSearch(a);
-    return { distances: a.distances, labels: a.labels };
-  }
-
-  async search(xq: VectorsInput, k: number, params?: SearchParameters): Promise<SearchResult> {
-    const a = this.#searchArgs(xq, k, params);
-    await sqSearchAsync(a);
-    return { distances: a.distances, labels: a.labels };
-  }
-
-  #rangeArgs(xq: VectorsInput, radius: number, params: SearchParameters | undefined): SqRangeSearchArgs {
-    this.requireTrained('rangeSearch');
-    checkRadius(radius);
-    const q = asMatrix(xq, this.d, { name: 'xq' });
-    const snap = this.snapshot();
-    return {
-      qtype: this.sq.qtype,
-      d: this.d,
-      trained: this.sq.trained,
-      codes: snap.codes,
-      nb: snap.ntotal,
-      xq: q.data,
-      nq: q.rows,
-      radius,
-      metric: this.metricType,
-      mask: this.selectorMask(checkParams(params).selector, snap.ntotal),
-    };
-  }
-
-  /** All codes within `radius` (L2: distance < radius; IP: similarity > radius), by position within a query. */
-  rangeSearchSync(xq: VectorsInput, radius: number, params?: SearchParameters): RangeSearchResult {
-    return sqRangeSearch(this.#rangeArgs(xq, radius, params));
-  }
-
-  async rangeSearch(xq: VectorsInput, radius: number, params?: SearchParameters): Promise<RangeSearchResult> {
-    return sqRangeSearchAsync(this.#rangeArgs(xq, radius, params));
-  }
-}
-
-export function checkParams(params: SearchParameters | undefined): SearchParameters {
-  if (params === undefined || params === null) return {};
-  if (typeof params !== 'object') {
-    throw new MetalFaissError('INVALID_ARGUMENT', `expected a SearchParameters object for params, received ${describeValue(params)}`);
-  }
-  return params;
 }
