@@ -6,8 +6,9 @@
  */
 import * as ix from '@metalfaiss/indexes';
 import type { VectorsInput } from '@metalfaiss/linalg';
-import { Index } from './base';
-import { QuantizerIVF, quantizerImpl } from './sq';
+import type { Index } from './base';
+import { IndexIVF, quantizerImpl } from './ivf';
+import { IndexFlatCodes } from './sq';
 import { registerWrapper } from './wrap';
 
 /** `faiss.ProductQuantizer(d, M, nbits)`: a view of (or a new) @metalfaiss/indexes ProductQuantizer. */
@@ -83,7 +84,7 @@ export class ProductQuantizer {
 }
 
 /** `faiss.IndexPQ(d, M, nbits, metric=faiss.METRIC_L2)` */
-export class IndexPQ extends Index<ix.IndexPQ> {
+export class IndexPQ extends IndexFlatCodes<ix.IndexPQ> {
   static readonly ST_PQ = 0;
   static readonly ST_HE = 1;
   static readonly ST_generalized_HE = 2;
@@ -96,12 +97,6 @@ export class IndexPQ extends Index<ix.IndexPQ> {
   }
   get pq(): ProductQuantizer {
     return new ProductQuantizer(this.impl.pq);
-  }
-  get code_size(): number {
-    return this.impl.codeSize;
-  }
-  get codes(): Uint8Array {
-    return this.impl.codes;
   }
   /** FAISS's search_type (only ST_PQ searches; others throw UNSUPPORTED at search time) */
   get search_type(): number {
@@ -122,25 +117,13 @@ export class IndexPQ extends Index<ix.IndexPQ> {
   set do_polysemous_training(v: boolean) {
     this.impl.doPolysemousTraining = v;
   }
-  sa_encode(x: VectorsInput): Uint8Array {
-    return this.impl.saEncode(x);
-  }
-  sa_decode(codes: Uint8Array): Float32Array {
-    return this.impl.saDecode(codes);
-  }
-  sa_code_size(): number {
-    return this.impl.codeSize;
-  }
-  merge_from(other: IndexPQ, add_id: number | bigint = 0): void {
-    this.impl.mergeFrom(other.impl, add_id);
-  }
 }
 
 /** `faiss.IndexIVFPQ(quantizer, d, nlist, M, nbits=8, metric=faiss.METRIC_L2)` */
-export class IndexIVFPQ extends QuantizerIVF<ix.IndexIVFPQ> {
+export class IndexIVFPQ extends IndexIVF<ix.IndexIVFPQ> {
   constructor(quantizer: Index, d: number, nlist: number, M: number, nbits = 8, metric: number = ix.MetricType.L2) {
     super(new ix.IndexIVFPQ(d, nlist, M, nbits, { metric: metric as ix.MetricType, quantizer: quantizerImpl(quantizer, 'IndexIVFPQ') }));
-    Object.defineProperty(this, '_quantizer', { value: quantizer instanceof Index ? quantizer : undefined });
+    this.keepQuantizer(quantizer);
   }
   get pq(): ProductQuantizer {
     return new ProductQuantizer(this.impl.pq);

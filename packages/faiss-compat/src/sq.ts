@@ -7,7 +7,6 @@
  */
 import * as ix from '@metalfaiss/indexes';
 import type { VectorsInput } from '@metalfaiss/linalg';
-import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import { Index } from './base';
 import { IndexIVF, quantizerImpl } from './ivf';
 import { registerWrapper } from './wrap';
@@ -77,15 +76,11 @@ export class ScalarQuantizer {
   }
 }
 
-/** `faiss.IndexScalarQuantizer(d, qtype, metric=faiss.METRIC_L2)` */
-export class IndexScalarQuantizer extends Index<ix.IndexScalarQuantizer> {
-  constructor(d: number, qtype: number = ScalarQuantizer.QT_8bit, metric: number = ix.MetricType.L2) {
-    super(new ix.IndexScalarQuantizer(d, qtype as ix.QuantizerType, { metric: metric as ix.MetricType }));
-  }
-  /** the quantizer (FAISS's `index.sq`) */
-  get sq(): ScalarQuantizer {
-    return new ScalarQuantizer(this.impl.sq);
-  }
+/**
+ * FAISS's IndexFlatCodes: the compat base of IndexScalarQuantizer and IndexPQ
+ * (codes stored by position; sa_encode / sa_decode; merge_from).
+ */
+export class IndexFlatCodes<T extends ix.IndexFlatCodes = ix.IndexFlatCodes> extends Index<T> {
   get code_size(): number {
     return this.impl.codeSize;
   }
@@ -102,16 +97,22 @@ export class IndexScalarQuantizer extends Index<ix.IndexScalarQuantizer> {
   sa_code_size(): number {
     return this.impl.codeSize;
   }
-  merge_from(other: IndexScalarQuantizer, add_id: number | bigint = 0): void {
+  /** Moves other's codes to the end of this index (the same class and codec; add_id must be 0). */
+  merge_from(other: this, add_id: number | bigint = 0): void {
     this.impl.mergeFrom(other.impl, add_id);
   }
 }
 
-/**
- * The IVF codecs' compat base is IndexIVF (ivf.ts); these names stay for the
- * modules that import them from here.
- */
-export { IndexIVF as QuantizerIVF, quantizerImpl } from './ivf';
+/** `faiss.IndexScalarQuantizer(d, qtype, metric=faiss.METRIC_L2)` */
+export class IndexScalarQuantizer extends IndexFlatCodes<ix.IndexScalarQuantizer> {
+  constructor(d: number, qtype: number = ScalarQuantizer.QT_8bit, metric: number = ix.MetricType.L2) {
+    super(new ix.IndexScalarQuantizer(d, qtype as ix.QuantizerType, { metric: metric as ix.MetricType }));
+  }
+  /** the quantizer (FAISS's `index.sq`) */
+  get sq(): ScalarQuantizer {
+    return new ScalarQuantizer(this.impl.sq);
+  }
+}
 
 /** `faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, qtype, metric=faiss.METRIC_L2, encode_residual=True)` */
 export class IndexIVFScalarQuantizer extends IndexIVF<ix.IndexIVFScalarQuantizer> {
