@@ -288,7 +288,8 @@ KmeansBoundedStats kmeans_assign_bounded(const KmeansBoundedParams& p) {
   gam = gam / (1.0 - gam);
   const double cmax_up = std::sqrt(L.cmax * (1.0 + 2.0 * gam));
   const int64_t slot_stride = L.npg * L.nr;
-  const int64_t kBlock = first ? kBlockFull : kBlockPruned;
+  // (per-slot scratch holds a few bytes per point and group of a block: at most ~2^18 of each)
+  const int64_t kBlock = std::max<int64_t>(32, std::min<int64_t>(first ? kBlockFull : kBlockPruned, (int64_t(1) << 18) / t));
   const int64_t ntasks = (p.n + kBlock - 1) / kBlock;
   const int slots = planned_slots(ntasks);
   std::vector<BlockScratch> scratch(static_cast<size_t>(slots));

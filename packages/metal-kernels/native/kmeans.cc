@@ -39,18 +39,17 @@ void kmeans_update(const KmeansUpdateParams& p) {
     if (c1 <= c0) return;
     std::vector<double> sums(static_cast<size_t>((c1 - c0) * d), 0.0);
     std::vector<double> wsum(static_cast<size_t>(c1 - c0), 0.0);
-    for (int64_t i = 0; i < n; i++) {
-      const int64_t c = p.assign[i];
-      if (c < c0 || c >= c1) continue;
-      double* s = sums.data() + (c - c0) * d;
-      const float* xi = p.x + i * d;
-      if (p.weights) {
+    if (!p.weights) {
+      isa->accumulate(p.x, p.assign, n, d, c0, c1, sums.data(), wsum.data());  // at the CPU's SIMD width
+    } else {
+      for (int64_t i = 0; i < n; i++) {
+        const int64_t c = p.assign[i];
+        if (c < c0 || c >= c1) continue;
+        double* s = sums.data() + (c - c0) * d;
+        const float* xi = p.x + i * d;
         const double w = p.weights[i];
         wsum[c - c0] += w;
         for (int64_t j = 0; j < d; j++) s[j] += static_cast<double>(xi[j]) * w;
-      } else {
-        wsum[c - c0] += 1.0;
-        isa->accumulate(s, xi, d);  // the same element-wise sums, at the CPU's SIMD width
       }
     }
     for (int64_t c = c0; c < c1; c++) {

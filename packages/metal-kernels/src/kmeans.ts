@@ -59,11 +59,12 @@ export function validateKmeansUpdate(args: KmeansUpdateArgs): void {
   checkFloat32('centroids', args.centroids, k * d, `k * d = ${k} * ${d}`);
   checkFloat32('counts', args.counts, k, `k = ${k}`);
   checkNoOverlap([['centroids', args.centroids], ['counts', args.counts]], inputs);
-  const kb = BigInt(k);
+  // read the 64-bit numbers through their 32-bit words (little-endian): no BigInts
+  const w = new Int32Array(assign.buffer, assign.byteOffset, 2 * n);
   for (let i = 0; i < n; i++) {
-    const a = assign[i];
-    if (a < 0n || a >= kb) {
-      throw new MetalFaissError('INVALID_ARGUMENT', `expected centroid numbers in [0, ${k}) in assign, received ${a} at assign[${i}]`);
+    const lo = w[2 * i];
+    if (w[2 * i + 1] !== 0 || lo < 0 || lo >= k) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected centroid numbers in [0, ${k}) in assign, received ${assign[i]} at assign[${i}]`);
     }
   }
 }

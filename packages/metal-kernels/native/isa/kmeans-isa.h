@@ -53,8 +53,10 @@ struct KmeansIsaKernels {
   // with the FMA chain of assign_block (bit for bit the score it computes)
   void (*pair_scores)(const float* const* xr, const float* const* cr, const float* cterm, int64_t n, int64_t d, float m,
                       float* out);
-  // s[j] += (double)x[j] for j < d (element-wise: the same sums at every SIMD width)
-  void (*accumulate)(double* s, const float* x, int64_t d);
+  // For every point i (increasing) with c = assign[i] in [c0, c1): sums[(c - c0) * d + j] += (double)x[i * d + j]
+  // and counts[c - c0] += 1 (element-wise: the same sums at every SIMD width)
+  void (*accumulate)(const float* x, const int64_t* assign, int64_t n, int64_t d, int64_t c0, int64_t c1, double* sums,
+                     double* counts);
 };
 
 const KmeansIsaKernels* kmeans_isa_generic();
