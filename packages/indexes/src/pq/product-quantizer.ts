@@ -27,7 +27,7 @@ import { Clustering, type ClusteringParameters, clusteringParameters } from '../
 import { AssignIndex } from './assign-index';
 import { maybeSubsample } from '../transforms/random-normal';
 import { throwIfAborted } from '../abort';
-import { type QuantizerOptions, quantizerOptions } from '../sq/options';
+import { type QuantizerOptions, codeCount, quantizerOptions } from '../sq/options';
 
 /** Checks FAISS's constructor constraints; returns dsub. */
 export function checkPqShape(d: unknown, M: unknown, nbits: unknown, maxBits = 16, owner = 'ProductQuantizer'): number {
@@ -214,10 +214,7 @@ export class ProductQuantizer {
   /** Vectors of codes (a multiple of codeSize bytes): Float32Array of n * d (FAISS's decode). */
   decode(codes: Uint8Array): Float32Array {
     this.#requireTrained('decode');
-    if (!(codes instanceof Uint8Array) || codes.length % this.codeSize !== 0) {
-      throw new MetalFaissError('DIMENSION_MISMATCH', `expected a Uint8Array whose length is a multiple of codeSize = ${this.codeSize} for codes, received ${describeValue(codes)}`);
-    }
-    const n = codes.length / this.codeSize;
+    const n = codeCount(codes, this.codeSize);
     const out = new Float32Array(n * this.d);
     pqDecode({ ...this.#codec(), codes, n, out });
     return out;

@@ -22,7 +22,7 @@ import type { MetricType } from '../metric';
 import { type IDSelector, toSelector } from '../selector';
 import { checkK, checkKey, checkRadius, checkResultSize, type IdsInput } from '../validate';
 import { throwIfAborted, yieldToEventLoop } from '../abort';
-import { type QuantizerOptions, quantizerOptions } from './options';
+import { type QuantizerOptions, codeCount, quantizerOptions } from './options';
 
 export interface CodesSnapshot {
   codes: Uint8Array;
@@ -111,10 +111,7 @@ export abstract class IndexFlatCodes extends Index {
 
   /** Appends precomputed codes (n * codeSize bytes), e.g. read from a file (FAISS's add_sa_codes). */
   addCodes(codes: Uint8Array): void {
-    if (!(codes instanceof Uint8Array) || codes.length % this.codeSize !== 0) {
-      throw new MetalFaissError('DIMENSION_MISMATCH', `expected a Uint8Array whose length is a multiple of codeSize = ${this.codeSize} for codes, received ${describeValue(codes)}`);
-    }
-    this.#append(codes, codes.length / this.codeSize);
+    this.#append(codes, codeCount(codes, this.codeSize));
   }
 
   /** Appends n codes; never rewrites bytes a running search may be reading. */
@@ -186,10 +183,7 @@ export abstract class IndexFlatCodes extends Index {
   /** Vectors of codes (a multiple of codeSize bytes) (FAISS's sa_decode). */
   saDecode(codes: Uint8Array): Float32Array {
     this.requireTrained('saDecode');
-    if (!(codes instanceof Uint8Array) || codes.length % this.codeSize !== 0) {
-      throw new MetalFaissError('DIMENSION_MISMATCH', `expected a Uint8Array whose length is a multiple of codeSize = ${this.codeSize} for codes, received ${describeValue(codes)}`);
-    }
-    return this.decodeRows(codes, codes.length / this.codeSize);
+    return this.decodeRows(codes, codeCount(codes, this.codeSize));
   }
 
   /** Checks that `other` can be merged into this index (same class, d and codec). */

@@ -1,7 +1,7 @@
 /**
  * Options of the quantizer indexes' long operations (train, add): an
  * AbortSignal (the index is left unchanged when it fires) and a progress
- * callback.
+ * callback; and the codes-length check the quantizers share.
  */
 import { MetalFaissError, describeValue } from '@metalfaiss/metal-kernels';
 import { type AsyncOptions, signalOf } from '../abort';
@@ -42,4 +42,12 @@ export function quantizerOptions(
       if (cb) cb({ phase, step, done, total, elapsedMs: Date.now() - t0 });
     },
   };
+}
+
+/** How many codes of codeSize bytes `codes` holds. @throws MetalFaissError DIMENSION_MISMATCH unless a Uint8Array of a multiple of codeSize bytes */
+export function codeCount(codes: unknown, codeSize: number): number {
+  if (!(codes instanceof Uint8Array) || codes.length % codeSize !== 0) {
+    throw new MetalFaissError('DIMENSION_MISMATCH', `expected a Uint8Array whose length is a multiple of codeSize = ${codeSize} for codes, received ${describeValue(codes)}`);
+  }
+  return codes.length / codeSize;
 }

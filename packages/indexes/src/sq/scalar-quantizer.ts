@@ -24,6 +24,7 @@ import {
   type SqQtype,
 } from '@metalfaiss/metal-kernels';
 import { asMatrix, type VectorsInput } from '@metalfaiss/linalg';
+import { codeCount } from './options';
 
 /** FAISS's ScalarQuantizer::QuantizerType (the values FAISS writes to files). */
 export const QuantizerType = {
@@ -337,10 +338,7 @@ export class ScalarQuantizer {
   /** Vectors of n codes (n * codeSize bytes): Float32Array of n * d, FAISS's decode bit for bit. */
   decode(codes: Uint8Array): Float32Array {
     this.#requireTrained('decode');
-    if (!(codes instanceof Uint8Array) || codes.length % this.codeSize !== 0) {
-      throw new MetalFaissError('DIMENSION_MISMATCH', `expected a Uint8Array whose length is a multiple of codeSize = ${this.codeSize} for codes, received ${describeValue(codes)}`);
-    }
-    const n = codes.length / this.codeSize;
+    const n = codeCount(codes, this.codeSize);
     const out = new Float32Array(n * this.d);
     sqDecode({ qtype: this.qtype, d: this.d, trained: this.#trained, codes, n, out });
     return out;
