@@ -120,3 +120,44 @@ flat = faiss.IndexFlatL2(d); flat.add(xb); Dg, Ig = flat.search(xq, 10); save('G
     void asF32;
   });
 });
+
+describe('faiss.IndexFlatCodes (the base of IndexPQ and IndexScalarQuantizer) and IVF-PQ / IVF-SQ train_async progress', () => {
+  it('IndexPQ and IndexScalarQuantizer share sa_encode / sa_decode / codes / merge_from', () => {
+    const d = 16;
+    const x = rand(600 * d, 11);
+    for (const make of [() => new faiss.IndexPQ(d, 4, 6), () => new faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_8bit)]) {
+      const a = make();
+      const b = make();
+      a.train(x);
+      b.train(x);
+      expect(a.sa_code_size()).toBe(a.code_size);
+      a.add(x.subarray(0, 300 * d));
+      b.add(x.subarray(300 * d));
+      const codes = a.sa_encode(x.subarray(300 * d));
+      expect(codes).toEqual(b.codes); // same training data: the same codec
+      expect(a.sa_decode(codes)).toEqual(b.reconstruct_n(0, 300));
+      a.merge_from(b as never);
+      expect([a.ntotal, b.ntotal]).toEqual([600, 0]);
+      expect(a.codes.subarray(300 * a.code_size)).toEqual(codes);
+    }
+  });
+
+  it('train_async reports the coarse k-means iterations, then the codec steps', async () => {
+    const d = 16;
+    const x = rand(2000 * d, 12);
+    const pq = new faiss.IndexIVFPQ(new faiss.IndexFlatL2(d), d, 8, 4, 4);
+    const sq = new faiss.IndexIVFScalarQuantizer(new faiss.IndexFlatL2(d), d, 8, faiss.ScalarQuantizer.QT_8bit);
+    for (const index of [pq, sq]) {
+      index.cp.niter = 2;
+      const steps: string[] = [];
+      await index.train_async(x, { onProgress: (p) => steps.push(`${p.step}:${p.done}/${p.total}`) });
+      expect(index.is_trained).toBe(true);
+      expect(steps.slice(0, 3)).toEqual(index === pq
+        ? ['coarse quantizer:1/7', 'coarse quantizer:2/7', 'codec:2/7']
+        : ['coarse quantizer:1/3', 'coarse quantizer:2/3', 'codec:2/3']);
+      expect(steps.slice(3)).toEqual(index === pq
+        ? ['sub-quantizer 1/4:2/7', 'sub-quantizer 2/4:3/7', 'sub-quantizer 3/4:4/7', 'sub-quantizer 4/4:5/7', 'precomputed table:6/7', 'done:7/7']
+        : ['scalar quantizer ranges:2/3', 'done:3/3']);
+    }
+  });
+});
