@@ -34,7 +34,7 @@ import { maybeSubsample } from '../transforms/random-normal';
 import { IndexIVF, type IndexIVFOptions, type IndexIVFParts, type IndexIVFTrainOptions, type IVFTrainProgress } from './index-ivf';
 import type { InvertedListScanner, IVFRangeJob, IVFSearchJob } from './scanner';
 
-export type ReportFn = (step: string, done: number) => void;
+type ReportFn = (step: string, done: number) => void;
 
 /** Vectors encoded per async step of an IVF add (between progress reports). */
 const ENCODE_CHUNK = 1 << 15;
