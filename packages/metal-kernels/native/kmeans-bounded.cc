@@ -339,7 +339,8 @@ KmeansBoundedStats kmeans_assign_bounded(const KmeansBoundedParams& p) {
         // lower - drift rounded down: the float difference is within 2^-24 of the exact one, two more ulps
         // below it is a lower bound; tiny, negative or NaN bounds become 0 (a distance is >= 0)
         float v = lower[j] - du[j];
-        v = v - std::fabs(v) * 0x1p-22f;
+        const float w = v - std::fabs(v) * 0x1p-22f;
+        v = v == kInf ? v : w;  // +inf (a group with no other centroid) stays +inf
         v = v > 0x1p-100f ? v : 0.0f;
         lower[j] = v;
         const uint8_t nj = !(v > thr_up);

@@ -283,6 +283,41 @@ describe('kmeansAssignBounded', () => {
   });
 });
 
+describe('bounded assignment edge cases', () => {
+  it('no points, one centroid, one dimension, non-finite scores', () => {
+    const z = { labels: new BigInt64Array(0), lower: new Float32Array(0), distances: new Float32Array(0) };
+    expect(kmeansAssignBounded({ x: new Float32Array(0), n: 0, d: 3, centroids: new Float32Array(3), k: 1, groups: Int32Array.from([0]), t: 1, g: 1, drift: null, ...z })).toEqual({ pruned: 0, evaluated: 0 });
+    // one centroid: no other centroid to bound, nothing is ever searched again
+    const n = 50;
+    const x = randomFloats(n, 3);
+    const one = { labels: new BigInt64Array(n), lower: new Float32Array(n), distances: new Float32Array(n) };
+    kmeansAssignBounded({ x, n, d: 1, centroids: Float32Array.from([0.25]), k: 1, groups: Int32Array.from([0, -1]), t: 1, g: 2, drift: null, ...one });
+    expect(Array.from(one.lower)).toEqual(new Array(n).fill(Infinity));
+    const st = kmeansAssignBounded({ x, n, d: 1, centroids: Float32Array.from([0.5]), k: 1, groups: Int32Array.from([0, -1]), t: 1, g: 2, drift: Float64Array.from([0.25]), ...one });
+    expect(st).toEqual({ pruned: n, evaluated: 0 });
+    for (let i = 0; i < n; i++) expect(one.distances[i]).toBeCloseTo((x[i] - 0.5) ** 2, 5);
+    // d = 1, k = 5, one group per centroid
+    const c = Float32Array.from([-0.8, -0.3, 0.1, 0.4, 0.9]);
+    const five = { labels: new BigInt64Array(n), lower: new Float32Array(n * 5), distances: new Float32Array(n) };
+    const groups = Int32Array.from([4, 3, 2, 1, 0]);
+    kmeansAssignBounded({ x, n, d: 1, centroids: c, k: 5, groups, t: 5, g: 1, drift: null, ...five });
+    const c2 = c.map((v, j) => v + (j === 2 ? 0.05 : 0));
+    kmeansAssignBounded({ x, n, d: 1, centroids: c2, k: 5, groups, t: 5, g: 1, drift: Float64Array.from([0, 0, 0.05 * (1 + 1e-6), 0, 0]), ...five });
+    const full = { x, n, d: 1, centroids: c2, k: 5, metric: 1 as const, distances: new Float32Array(n), labels: new BigInt64Array(n) };
+    kmeansAssign(full);
+    expect(Array.from(five.labels)).toEqual(Array.from(full.labels));
+    expect(Array.from(five.distances)).toEqual(Array.from(full.distances));
+    // overflowing norms: no pruning, the full search's answer (-1 where nothing compares)
+    const big = Float32Array.from([3e38, 1, 2, -3e38]);
+    const bb = { labels: new BigInt64Array(4), lower: new Float32Array(4), distances: new Float32Array(4) };
+    kmeansAssignBounded({ x: big, n: 4, d: 1, centroids: Float32Array.from([0, 3e38]), k: 2, groups: Int32Array.from([0, 1]), t: 1, g: 2, drift: null, ...bb });
+    const bf = { x: big, n: 4, d: 1, centroids: Float32Array.from([0, 3e38]), k: 2, metric: 1 as const, distances: new Float32Array(4), labels: new BigInt64Array(4) };
+    kmeansAssign(bf);
+    expect(Array.from(bb.labels)).toEqual(Array.from(bf.labels));
+    expect(Array.from(bb.distances)).toEqual(Array.from(bf.distances));
+  });
+});
+
 describe('bounded / grouped assignment validation', () => {
   const n = 6, d = 3, k = 4, t = 2, g = 2;
   const base = (): KmeansAssignBoundedArgs => ({

@@ -118,7 +118,7 @@ export function kmeansAssignBoundedReference(args: KmeansAssignBoundedArgs): Kme
       for (let j = 0; j < t; j++) {
         // float32 steps, as the native kernel: (lower - drift) two ulps down, tiny / negative / NaN to 0
         let v = Math.fround(lower[o + j] - floatUp(drift[j]));
-        v = Math.fround(v - Math.abs(v) * 2 ** -22);
+        if (v !== Infinity) v = Math.fround(v - Math.abs(v) * 2 ** -22); // +Infinity (no other centroid) stays
         v = v > 2 ** -100 ? v : 0;
         lower[o + j] = v;
         need[j] = v > thrUp ? 0 : 1;
