@@ -34,19 +34,24 @@ export const MIN_ROUNDS = 15;
 
 interface Timed {
   seconds: number[];
+  /** process CPU time (user + system) of each timed run, seconds: steadier than wall time on a loaded machine */
+  cpuSeconds: number[];
   last: ix.SearchResult;
 }
 
 /** Times `fns` in interleaved rounds: warmup untimed runs of each, then `rounds` rounds of one timed run of each (rotating order). */
 async function interleaved(fns: Array<() => ix.SearchResult | Promise<ix.SearchResult>>, warmup: number, rounds: number): Promise<Timed[]> {
-  const out: Timed[] = fns.map(() => ({ seconds: [], last: undefined as unknown as ix.SearchResult }));
+  const out: Timed[] = fns.map(() => ({ seconds: [], cpuSeconds: [], last: undefined as unknown as ix.SearchResult }));
   for (let w = 0; w < warmup; w++) for (let i = 0; i < fns.length; i++) out[i].last = await fns[i]();
   for (let r = 0; r < rounds; r++) {
     for (let j = 0; j < fns.length; j++) {
       const i = (r + j) % fns.length;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       out[i].last = await fns[i]();
       out[i].seconds.push((performance.now() - t0) / 1000);
+      const c = process.cpuUsage(c0);
+      out[i].cpuSeconds.push((c.user + c.system) / 1e6);
     }
   }
   return out;
@@ -95,6 +100,8 @@ export async function runShardsReplicas(ctx: ScenarioContext): Promise<ScenarioO
   const loadBefore = load();
   const ratios: Record<string, number> = {};
   const medianRatios: Record<string, number> = {};
+  const cpuRatios: Record<string, number> = {};
+  const cpuMedians: number[] = [];
   const subjects: Array<{ name: string; index: ix.Index; build: number }> = [
     { name: `IVF${nlist},Flat`, index: single, build: trained.seconds + addOne.seconds },
     { name: 'IndexShards(2 x IVF-Flat)', index: shards, build: trained.seconds + addShards.seconds },
@@ -125,21 +132,31 @@ export async function runShardsReplicas(ctx: ScenarioContext): Promise<ScenarioO
       const ratio = r.qps! / made[0].qps!;
       ratios[`${r.params}`] = ratio;
       medianRatios[`${r.params}`] = made[0].medianSeconds! / r.medianSeconds!;
-      r.note = `${ratio.toFixed(3)}x the single index's throughput (medians: ${medianRatios[`${r.params}`].toFixed(3)}x)`;
+      cpuRatios[`${r.params}`] = median(timed[0].cpuSeconds) / median(timed[i].cpuSeconds);
+      r.note =
+        `${ratio.toFixed(3)}x the single index's throughput (medians: ${medianRatios[`${r.params}`].toFixed(3)}x; ` +
+        `process CPU time per search, medians: ${cpuRatios[`${r.params}`].toFixed(3)}x)`;
       const cmp = compareResults(timed[i].last, timed[0].last, nq, k);
       r.labelMismatches = cmp.mismatches;
       r.labelTies = cmp.ties;
     }
     rows.push(...made);
+    cpuMedians.push(...timed.map((t) => median(t.cpuSeconds)));
   }
   notes.push(
     `throughput relative to one IVF${nlist},Flat index (nprobe ${NPROBE}, ${threads} kernel threads): ` +
       Object.entries(ratios).map(([p, r]) => `${p}: ${r.toFixed(3)}x`).join('; ') + ' (target >= 0.9x)',
   );
   notes.push('labelMismatches compare with the single index (same quantizer, same probes: results should be identical)');
+  notes.push(
+    'process CPU time per search relative to the single index (medians; less sensitive to other load than wall time): ' +
+      Object.entries(cpuRatios).map(([p, r]) => `${p}: ${r.toFixed(3)}x`).join('; '),
+  );
   notes.push(`timed in ${rounds} interleaved rounds per mode; load average (1 / 5 / 15 min) before: ${loadBefore}, after: ${load()} on ${availableCores()} cores`);
   details.ratios = ratios;
   details.medianRatios = medianRatios;
+  details.cpuRatios = cpuRatios;
+  details.cpuSecondsMedian = Object.fromEntries(rows.map((r, i) => [r.params, cpuMedians[i]]));
   details.rounds = rounds;
   details.nlist = nlist;
   details.nprobe = NPROBE;
