@@ -253,6 +253,23 @@ export class Cursor {
     return out;
   }
 
+  /**
+   * Reads the next n bytes into one fresh buffer of its own (byte offset 0 of
+   * its ArrayBuffer, so views of it keep the file's alignment relative to the
+   * region start) in a single pass. Large blocks such as all the inverted
+   * lists of an IVF index are read this way, then handed out as views: one
+   * allocation and one copy (one read call for a file) instead of one per list.
+   */
+  region(n: number, field: string): Uint8Array {
+    if (!(n <= this.remaining)) {
+      this.fail(field, `${n} bytes`, `end of data (${this.remaining} bytes left)`);
+    }
+    allocationObserver?.(n);
+    const out = new Uint8Array(n);
+    this.fill(out, field);
+    return out;
+  }
+
   /** Reports a buffer the caller allocates itself (for the allocation observer). */
   track(bytes: number): void {
     allocationObserver?.(bytes);

@@ -63,8 +63,10 @@ export function ivfPartsFromRecord(
       );
     }
     const lists = new ix.ArrayInvertedLists(r.nlist, codeSize);
+    // the record's lists are views of the buffer the file was read into:
+    // adopt them without copying (copy-on-write keeps later adds out of it)
     stored.lists.forEach((l, i) => {
-      if (l.ids.length > 0) lists.addEntries(i, l.ids, l.codes);
+      if (l.ids.length > 0) lists.adoptEntries(i, l.ids, l.codes);
     });
     return lists;
   });

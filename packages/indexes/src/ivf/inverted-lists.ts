@@ -202,6 +202,34 @@ export class ArrayInvertedLists implements InvertedLists {
     return o;
   }
 
+  /**
+   * Fills an empty list with existing buffers without copying them (e.g.
+   * views of the buffer a file was read into). The list never writes into
+   * adopted buffers: they count as exposed, so a later add, update or grow
+   * copies the list to a fresh buffer first (copy-on-write), and other
+   * holders of the same bytes never see a change. Codes whose code size is a
+   * multiple of 4 but whose view is not 4-byte aligned (float codes the
+   * kernels read in place) are copied once instead.
+   * @throws MetalFaissError INVALID_ARGUMENT if the list is not empty or the arrays are not
+   *   a BigInt64Array and a Uint8Array; DIMENSION_MISMATCH if codes.length !== ids.length * codeSize
+   */
+  adoptEntries(listNo: number, ids: BigInt64Array, codes: Uint8Array): void {
+    const l = this.#list(listNo);
+    const n = checkEntries(ids, codes, this.codeSize);
+    if (l.size !== 0) {
+      throw new MetalFaissError('INVALID_ARGUMENT', `expected an empty list for adoptEntries, received list ${listNo} with ${l.size} entries`);
+    }
+    if (n === 0) return;
+    const fresh: List = {
+      codes: this.codeSize % 4 === 0 && codes.byteOffset % 4 !== 0 ? codes.slice() : codes,
+      ids,
+      size: n,
+      exposed: n,
+    };
+    this.#lists[listNo] = fresh;
+    this.#changed();
+  }
+
   addEntry(listNo: number, id: bigint, code: Uint8Array): number {
     return this.addEntries(listNo, BigInt64Array.of(id), code);
   }

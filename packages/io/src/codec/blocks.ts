@@ -428,16 +428,40 @@ export function readInvertedLists(c: Cursor, nlist: number, codeSize: number): I
       need += codes + ids;
     }
     c.track(nlist * 8);
+    // All lists are read in one pass into one buffer; each list's codes and
+    // ids are views of it. The region starts at byte 0 of its ArrayBuffer, so
+    // a code at region offset p is 4-byte aligned whenever codeSize is a
+    // multiple of 4 (every list starts at a multiple of codeSize + 8). Ids
+    // that do not land on an 8-byte boundary (odd code sizes) are copied into
+    // one shared spill array.
+    const region = need > 0 ? c.region(need, 'lists') : EMPTY_U8;
+    let spill = 0;
+    for (let i = 0, p = 0; i < nlist; i++) {
+      const n = sizes[i];
+      if (n > 0 && (p + n * codeSize) % 8 !== 0) spill += n;
+      p += n * (codeSize + 8);
+    }
+    const spillIds = spill > 0 ? new BigInt64Array(spill) : EMPTY_I64;
+    if (spill > 0) c.track(spill * 8);
     const lists: InvertedList[] = new Array(nlist);
-    for (let i = 0; i < nlist; i++) {
+    for (let i = 0, p = 0, s = 0; i < nlist; i++) {
       const n = sizes[i];
       if (n === 0) {
         lists[i] = { codes: EMPTY_U8, ids: EMPTY_I64 };
         continue;
       }
-      const codes = c.array(Uint8Array, n * codeSize, `list ${i} codes`);
-      const ids = c.array(BigInt64Array, n, `list ${i} ids`);
+      const codes = region.subarray(p, p + n * codeSize);
+      const at = p + n * codeSize;
+      let ids: BigInt64Array;
+      if (at % 8 === 0) {
+        ids = new BigInt64Array(region.buffer, region.byteOffset + at, n);
+      } else {
+        ids = spillIds.subarray(s, s + n);
+        new Uint8Array(ids.buffer, ids.byteOffset, n * 8).set(region.subarray(at, at + n * 8));
+        s += n;
+      }
       lists[i] = { codes, ids };
+      p = at + n * 8;
     }
     return { fourcc: 'ilar', nlist, codeSize, lists };
   } finally {
