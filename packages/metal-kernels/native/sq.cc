@@ -132,9 +132,14 @@ void pack(int bits, const uint8_t* lv, int64_t d, uint8_t* code) {
 uint32_t level_at(int bits, const uint8_t* code, int64_t i) {
   if (bits == 8) return code[i];
   if (bits == 4) return (code[i / 2] >> ((i & 1) << 2)) & 0xfu;
+  // only the bytes component i occupies: the last group of a code with d % 4 != 0 is 1 or 2 bytes short
   const uint8_t* c = code + (i >> 2) * 3;
-  const uint32_t v = c[0] | (c[1] << 8) | (c[2] << 16);
-  return (v >> (6 * (i & 3))) & 63u;
+  switch (i & 3) {
+    case 0: return c[0] & 63u;
+    case 1: return (c[0] >> 6) | ((c[1] & 15u) << 2);
+    case 2: return (c[1] >> 4) | ((c[2] & 3u) << 4);
+    default: return c[2] >> 2;
+  }
 }
 
 // The scan's view of a codec: A and B (x = A + B * level), the decode kind,
