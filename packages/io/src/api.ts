@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { ChunkSource, FileSource, MemorySource, type ByteSource } from './byte-source';
+import { ChunkSource, FileSource, MemorySource, OwnedSource, type ByteSource } from './byte-source';
 import { readBinaryIndexRecord, readIndexRecord, writeBinaryIndexRecord, writeIndexRecord } from './codec/dispatch';
 import { Cursor } from './cursor';
 import { Encoder, concatChunks } from './encoder';
@@ -91,21 +91,42 @@ export function readIndexBinary(source: IndexSource, options?: ReadOptions): Bin
 
 async function loadAsync(source: IndexSource): Promise<ByteSource> {
   if (typeof source !== 'string') return openSource(source);
-  let bytes: Uint8Array;
+  let handle: FileHandle | undefined;
   try {
-    bytes = await fsp.readFile(source);
+    handle = await fsp.open(source, 'r');
+    const st = await handle.stat();
+    if (!st.isFile()) throw new MetalFaissError('INVALID_ARGUMENT', `expected a regular file for path, received ${JSON.stringify(source)}`);
+    const size = st.size;
+    // 8 spare bytes let the source align the largest array in place (see OwnedSource)
+    const buffer = new ArrayBuffer(size + 8);
+    const bytes = new Uint8Array(buffer, 0, size);
+    let done = 0;
+    while (done < size) {
+      const { bytesRead } = await handle.read(bytes, done, Math.min(size - done, 1 << 30), done);
+      if (bytesRead <= 0) {
+        throw new MetalFaissError(
+          'IO_FORMAT',
+          `expected ${size} readable bytes for ${source}, received end of file at byte offset ${done} (the file shrank while it was being read)`,
+        );
+      }
+      done += bytesRead;
+    }
+    return new OwnedSource(buffer, size, source);
   } catch (err) {
+    if (MetalFaissError.isInstance(err)) throw err;
     throw new MetalFaissError('INVALID_ARGUMENT', `expected a readable file for path, received ${JSON.stringify(source)} (${(err as Error).message})`, {
       cause: err,
     });
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
-  return new MemorySource(bytes);
 }
 
 /**
- * Async twin of readIndex: the file is read without blocking the event loop,
- * then parsed (peak memory about twice the file size; use readIndex for very
- * large files).
+ * Async twin of readIndex: the file is read without blocking the event loop
+ * into a buffer the record then owns. Large arrays (a flat index's vectors,
+ * all inverted lists) are views of that buffer, so peak memory stays about
+ * the file size.
  */
 export async function readIndexAsync(source: IndexSource, options?: ReadOptions): Promise<IndexRecord> {
   return parse(await loadAsync(source), readIndexRecord, options);

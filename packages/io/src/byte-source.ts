@@ -16,6 +16,13 @@ export interface ByteSource {
   readonly bytes?: Uint8Array;
   /** Fills `dest` with the bytes at [position, position + dest.length). The caller checks bounds. */
   readInto(dest: Uint8Array, position: number): void;
+  /**
+   * Only for bytes the reader owns (never the caller's): a view of
+   * [position, position + n) whose byte offset is a multiple of `align`, or
+   * undefined when none can be given (the caller then copies). After a view
+   * was handed out, `bytes` must not move.
+   */
+  view?(position: number, n: number, align: number): Uint8Array | undefined;
   close(): void;
 }
 
@@ -28,6 +35,55 @@ export class MemorySource implements ByteSource {
   readInto(dest: Uint8Array, position: number): void {
     dest.set(this.bytes.subarray(position, position + dest.length));
   }
+  close(): void {}
+}
+
+/**
+ * Bytes the reader read itself (readIndexAsync from a path): the records may
+ * keep views of them instead of copies, so a file costs about its size once.
+ * The content sits in an ArrayBuffer with 8 spare bytes; the first large
+ * array asked for as a view may move the content by up to 7 bytes (in
+ * place) so that this array is 8-byte aligned. Small arrays are copied (they
+ * must not pin the alignment before the large one comes); a large array that
+ * cannot be aligned once a view is out is copied too.
+ */
+export class OwnedSource implements ByteSource {
+  readonly size: number;
+  readonly name: string;
+  bytes: Uint8Array;
+  private shift = 0;
+  private pinned = false;
+  private readonly minView: number;
+
+  /** `buffer` holds the content at byte 0 and has at least 8 bytes to spare after it. */
+  constructor(
+    private readonly buffer: ArrayBuffer,
+    size: number,
+    name: string,
+  ) {
+    this.size = size;
+    this.name = name;
+    this.bytes = new Uint8Array(buffer, 0, size);
+    this.minView = Math.max(1 << 16, Math.ceil(size / 4));
+  }
+
+  readInto(dest: Uint8Array, position: number): void {
+    dest.set(this.bytes.subarray(position, position + dest.length));
+  }
+
+  view(position: number, n: number, align: number): Uint8Array | undefined {
+    if (n < this.minView) return undefined;
+    if ((this.shift + position) % align !== 0) {
+      if (this.pinned) return undefined;
+      const shift = (8 - (position % 8)) % 8;
+      new Uint8Array(this.buffer).copyWithin(shift, this.shift, this.shift + this.size);
+      this.shift = shift;
+      this.bytes = new Uint8Array(this.buffer, shift, this.size);
+    }
+    this.pinned = true;
+    return this.bytes.subarray(position, position + n);
+  }
+
   close(): void {}
 }
 

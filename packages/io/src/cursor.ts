@@ -29,7 +29,11 @@ export function setAllocationObserver(fn: ((bytes: number) => void) | undefined)
   allocationObserver = fn;
 }
 
-type TypedArrayCtor<T> = { new (length: number): T; readonly BYTES_PER_ELEMENT: number };
+type TypedArrayCtor<T> = {
+  new (length: number): T;
+  new (buffer: ArrayBufferLike, byteOffset: number, length: number): T;
+  readonly BYTES_PER_ELEMENT: number;
+};
 
 export class Cursor {
   offset = 0;
@@ -247,16 +251,31 @@ export class Cursor {
     if (!(bytes <= this.remaining)) {
       this.fail(field, `${count} elements (${bytes} bytes)`, `end of data (${this.remaining} bytes left)`);
     }
+    const v = this.ownedView(bytes, ctor.BYTES_PER_ELEMENT);
+    if (v) return new ctor(v.buffer, v.byteOffset, count);
     allocationObserver?.(bytes);
     const out = new ctor(count);
     this.fill(out, field);
     return out;
   }
 
+  /** A view of the next n bytes when the source owns its bytes and can align them (advances the cursor). */
+  private ownedView(n: number, align: number): Uint8Array | undefined {
+    if (!this.whole || !this.source.view || n === 0) return undefined;
+    const v = this.source.view(this.offset, n, align);
+    if (!v) return undefined;
+    // the content may have moved: serve scalars from its new place
+    this.win = this.source.bytes as Uint8Array;
+    this.winView = new DataView(this.win.buffer, this.win.byteOffset, this.win.byteLength);
+    this.offset += n;
+    return v;
+  }
+
   /**
    * Reads the next n bytes into one fresh buffer of its own (byte offset 0 of
-   * its ArrayBuffer, so views of it keep the file's alignment relative to the
-   * region start) in a single pass. Large blocks such as all the inverted
+   * its ArrayBuffer) in a single pass, or, when the source owns its bytes,
+   * returns an 8-byte aligned view of them. Either way the region starts at
+   * a multiple of 8 bytes of its buffer. Large blocks such as all the inverted
    * lists of an IVF index are read this way, then handed out as views: one
    * allocation and one copy (one read call for a file) instead of one per list.
    */
@@ -264,6 +283,8 @@ export class Cursor {
     if (!(n <= this.remaining)) {
       this.fail(field, `${n} bytes`, `end of data (${this.remaining} bytes left)`);
     }
+    const v = this.ownedView(n, 8);
+    if (v) return v;
     allocationObserver?.(n);
     const out = new Uint8Array(n);
     this.fill(out, field);

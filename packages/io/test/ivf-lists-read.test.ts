@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readIndex, readIndexAsync, readIndexFromStream, writeIndex } from '../src';
-import type { IndexRecord, InvertedList } from '../src';
+import type { IndexIVFFlatRecord, IndexRecord, InvertedList } from '../src';
 import { header, randomFloats, rng } from './helpers/synthetic';
 
-type IvfFlat = Extract<IndexRecord, { fourcc: 'IwFl' }>;
+type IvfFlat = IndexIVFFlatRecord;
 
 /** An IwFl record whose list sizes are given (d odd: some lists' ids are not 8-byte aligned in the file). */
 function ivfFlat(d: number, sizes: number[], seed = 1): IvfFlat {
@@ -90,5 +90,26 @@ describe('ilar lists are read into one buffer', () => {
       expect(got).toEqual(rec);
       expect(writeIndex(got)).toEqual(bytes);
     }
+  });
+
+  it('readIndexAsync keeps aligned views of the one buffer it read the file into (about 1x the file)', async () => {
+    const rec = ivfFlat(3, [2000, 0, 1500, 900], 5);
+    const bytes = writeIndex(rec);
+    const path = join(dir, 'async-views.index');
+    writeFileSync(path, bytes);
+    const got = await readIndexAsync(path);
+    expect(got).toEqual(rec);
+    const lists = listsOf(got);
+    const buf = lists[0].codes.buffer;
+    expect(buf.byteLength).toBe(bytes.length + 8);
+    for (const l of lists) if (l.ids.length > 0) expect(l.codes.buffer).toBe(buf);
+    for (const l of lists) expect(l.codes.byteOffset % 4).toBe(0);
+    // a flat index: its vectors are a view too
+    const flat: IndexRecord = { fourcc: 'IxF2', header: header(5, 5000), xb: randomFloats(rng(9), 25000) };
+    const fb = writeIndex(flat);
+    writeFileSync(path, fb);
+    const f = (await readIndexAsync(path)) as Extract<IndexRecord, { xb: Float32Array }>;
+    expect(f).toEqual(flat);
+    expect(f.xb.buffer.byteLength).toBe(fb.length + 8);
   });
 });

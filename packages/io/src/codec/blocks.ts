@@ -429,14 +429,14 @@ export function readInvertedLists(c: Cursor, nlist: number, codeSize: number): I
     }
     c.track(nlist * 8);
     // All lists are read in one pass into one buffer; each list's codes and
-    // ids are views of it. The region starts at byte 0 of its ArrayBuffer, so
+    // ids are views of it. The region starts 8-byte aligned in its buffer, so
     // a code at region offset p is 4-byte aligned whenever codeSize is a
     // multiple of 4 (every list starts at a multiple of codeSize + 8). Ids
     // that do not land on an 8-byte boundary (odd code sizes) are copied into
     // one shared spill array.
     const region = need > 0 ? c.region(need, 'lists') : EMPTY_U8;
     let spill = 0;
-    for (let i = 0, p = 0; i < nlist; i++) {
+    for (let i = 0, p = region.byteOffset; i < nlist; i++) {
       const n = sizes[i];
       if (n > 0 && (p + n * codeSize) % 8 !== 0) spill += n;
       p += n * (codeSize + 8);
@@ -453,7 +453,7 @@ export function readInvertedLists(c: Cursor, nlist: number, codeSize: number): I
       const codes = region.subarray(p, p + n * codeSize);
       const at = p + n * codeSize;
       let ids: BigInt64Array;
-      if (at % 8 === 0) {
+      if ((region.byteOffset + at) % 8 === 0) {
         ids = new BigInt64Array(region.buffer, region.byteOffset + at, n);
       } else {
         ids = spillIds.subarray(s, s + n);
