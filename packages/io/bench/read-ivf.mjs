@@ -113,6 +113,17 @@ const t2 = process.hrtime.bigint();
 if (index.ntotal !== Number(process.argv[2])) throw new Error('unexpected ntotal');
 console.log(JSON.stringify({ parseMs: Number(t1 - t0) / 1e6, mapMs: Number(t2 - t1) / 1e6 }));
 `;
+// @metalfaiss/io's async and stream readers (records only): time and peak RSS
+const ioRead = `
+const io = await import(${JSON.stringify(IO)});
+const fs = await import('node:fs');
+const mode = process.argv[2];
+const t = process.hrtime.bigint();
+const rec = mode === 'async' ? await io.readIndexAsync(process.argv[1]) : await io.readIndexFromStream(fs.createReadStream(process.argv[1]));
+const ms = Number(process.hrtime.bigint() - t) / 1e6;
+if (rec.header.ntotal !== Number(process.argv[3])) throw new Error('unexpected ntotal');
+console.log(JSON.stringify({ ms, maxRssKb: ${hwm} }));
+`;
 const faissRead = `
 import re, sys, time, faiss
 t = time.perf_counter()
@@ -154,6 +165,7 @@ console.log(`${cpus().length} CPUs, load average at start ${loadavg().map((x) =>
 console.log(`baseline RSS: node + faiss-compat ${mib(nodeBase).toFixed(0)} MiB, python + faiss ${mib(pyBase).toFixed(0)} MiB`);
 console.log('| case | file MiB | ours median (best) ms | FAISS median (best) ms | ratio median (best) | ours parse / map ms | ours peak RSS MiB (above baseline, x file) | FAISS peak RSS MiB (above baseline, x file) |');
 console.log('|---|---|---|---|---|---|---|---|');
+const extra = [];
 for (const name of only) {
   const c = CASES[name];
   if (!c) throw new Error(`unknown case ${name}`);
@@ -175,7 +187,13 @@ for (const name of only) {
     }
     if (beforeRead) old.push(node(beforeRead, path, String(c.ntotal)));
   }
-  for (let i = 0; i < Math.min(3, runs); i++) split.push(node(oursSplit, path, String(c.ntotal)));
+  const asyncRuns = [];
+  const streamRuns = [];
+  for (let i = 0; i < Math.min(3, runs); i++) {
+    split.push(node(oursSplit, path, String(c.ntotal)));
+    asyncRuns.push(node(ioRead, path, 'async', String(c.ntotal)));
+    streamRuns.push(node(ioRead, path, 'stream', String(c.ntotal)));
+  }
   const oMs = ours.map((r) => r.ms);
   const fMs = theirs.map((r) => r.ms);
   const oRss = Math.max(...ours.map((r) => r.maxRssKb));
@@ -196,5 +214,11 @@ for (const name of only) {
       `${mib(oRss).toFixed(0)} (+${mib(oRss - nodeBase).toFixed(0)}, ${(mib(oRss - nodeBase) / fileMib).toFixed(2)}x) | ` +
       `${mib(fRss).toFixed(0)} (+${mib(fRss - pyBase).toFixed(0)}, ${(mib(fRss - pyBase) / fileMib).toFixed(2)}x) |`,
   );
+  const line = (runs_) => {
+    const kb = Math.max(...runs_.map((r) => r.maxRssKb));
+    return `median ${med(runs_.map((r) => r.ms)).toFixed(1)} ms, peak RSS ${mib(kb).toFixed(0)} MiB (+${mib(kb - nodeBase).toFixed(0)}, ${(mib(kb - nodeBase) / fileMib).toFixed(2)}x the file)`;
+  };
+  extra.push(`${c.key}: io readIndexAsync ${line(asyncRuns)}; io readIndexFromStream ${line(streamRuns)}`);
 }
+for (const l of extra) console.log(l);
 console.log(`load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
