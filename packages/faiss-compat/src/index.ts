@@ -52,7 +52,7 @@ export type { SearchParametersHNSW } from './hnsw';
 export { IndexBinary, IndexBinaryFlat, IndexBinaryHNSW, IndexBinaryIDMap, IndexBinaryIDMap2, IndexBinaryIVF } from './binary';
 export type { BinarySearchResultTuple, BinaryRangeSearchResultTuple, BinarySearchParameters } from './binary';
 export { IndexLSH } from './lsh';
-export { ScalarQuantizer, IndexScalarQuantizer, IndexIVFScalarQuantizer } from './sq';
+export { ScalarQuantizer, IndexFlatCodes, IndexScalarQuantizer, IndexIVFScalarQuantizer } from './sq';
 export { ProductQuantizer, IndexPQ, IndexIVFPQ } from './pq';
 export { IndexIVF, IndexIVFFlat, InvertedLists, ArrayInvertedLists, DirectMap, SearchParametersIVF } from './ivf';
 export { Kmeans, Clustering, ClusteringParameters } from './clustering';

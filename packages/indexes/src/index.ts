@@ -27,8 +27,8 @@ export { IndexShards, IndexReplicas, mergeShardResults } from './meta/shards';
 export type { IndexShardsOptions } from './meta/shards';
 export { Clustering, Kmeans, clusteringParameters, DEFAULT_CLUSTERING_PARAMETERS } from './clustering/index';
 export type {
-  ClusteringIterationStats, ClusteringOptions, ClusteringParameters, ClusteringProgress, ClusteringTrainOptions,
-  KmeansAssignment, KmeansTrainOptions,
+  ClusteringIterationStats, ClusteringOptions, ClusteringParameters, ClusteringProgress, ClusteringPruneStats,
+  ClusteringTrainOptions, KmeansAssignment, KmeansTrainOptions,
 } from './clustering/index';
 export {
   IndexIVF, IndexIVFFlat, ArrayInvertedLists, imbalanceFactorOf, DirectMap, DirectMapTypeCode, parseDirectMapType,
