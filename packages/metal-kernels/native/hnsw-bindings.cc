@@ -1,169 +1,31 @@
 // N-API bindings of the graph (HNSW) and binary (Hamming) kernels: argument
 // and size checks, sync calls, and AsyncWorker + Promise forms whose inputs
 // and outputs stay pinned until the worker is done. Registered from addon.cc
-// through register_hnsw_hamming_bindings().
+// through register_hnsw_hamming_bindings(); helpers in napi-util.h.
 #include "hnsw-bindings.h"
 
-#include <cmath>
-#include <cstring>
+#include <cstdint>
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
-#include <functional>
 #include <memory>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "hamming.h"
 #include "hnsw.h"
 #include "isa/hnsw-isa.h"
+#include "napi-util.h"
 
 namespace mk {
 namespace {
 
-constexpr int64_t kMaxSafe = 9007199254740991LL;  // 2^53 - 1
 constexpr int kMaxSlotsPerLevel = 1024;           // neighbours per list (2M at level 0): M <= 512
 
-struct Args {
-  const Napi::CallbackInfo& info;
-  const char* fn;
-  std::vector<Napi::Value> keep;  // typed arrays to pin for async calls
-
-  [[noreturn]] void fail(const std::string& msg, bool range = false) const {
-    std::string m = std::string(fn) + ": " + msg;
-    if (range) throw Napi::RangeError::New(info.Env(), m);
-    throw Napi::TypeError::New(info.Env(), m);
-  }
-
-  Napi::Value arg(size_t i) const { return i < info.Length() ? info[i] : info.Env().Undefined(); }
-
-  int64_t integer(Napi::Value v, const std::string& name, int64_t min, int64_t max = kMaxSafe) const {
-    if (!v.IsNumber()) fail("expected a number for " + name);
-    const double d = v.As<Napi::Number>().DoubleValue();
-    if (!(d >= static_cast<double>(min) && d <= static_cast<double>(max)) || d != std::floor(d))
-      fail("expected an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "] for " + name, true);
-    return static_cast<int64_t>(d);
-  }
-
-  bool boolean(Napi::Value v, const std::string& name) const {
-    if (!v.IsBoolean()) fail("expected a boolean for " + name);
-    return v.As<Napi::Boolean>().Value();
-  }
-
-  double number(Napi::Value v, const std::string& name) const {
-    if (!v.IsNumber()) fail("expected a number for " + name);
-    const double d = v.As<Napi::Number>().DoubleValue();
-    if (d != d) fail("expected a number (not NaN) for " + name, true);
-    return d;
-  }
-
-  // A typed array of the given type with at least `min_elements` (exactly, if exact).
-  template <typename T>
-  T* array(Napi::Value v, const std::string& name, napi_typedarray_type type, const char* type_name,
-           int64_t elements, bool exact, int64_t* length = nullptr) {
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type)
-      fail(std::string("expected a ") + type_name + " for " + name);
-    auto arr = v.As<Napi::TypedArray>();
-    const int64_t have = static_cast<int64_t>(arr.ElementLength());
-    if (exact ? have != elements : have < elements)
-      fail(std::string("expected ") + (exact ? "" : "at least ") + std::to_string(elements) + " elements for " +
-               name + ", received " + std::to_string(have),
-           true);
-    if (length) *length = have;
-    keep.push_back(v);
-    if (have == 0) return nullptr;
-    auto* base = static_cast<uint8_t*>(arr.ArrayBuffer().Data());
-    if (!base) fail("the buffer of " + name + " is detached");
-    return reinterpret_cast<T*>(base + arr.ByteOffset());
-  }
-
-  float* f32(Napi::Value v, const std::string& name, int64_t n, bool exact = true, int64_t* len = nullptr) {
-    return array<float>(v, name, napi_float32_array, "Float32Array", n, exact, len);
-  }
-  int32_t* i32(Napi::Value v, const std::string& name, int64_t n, bool exact = true, int64_t* len = nullptr) {
-    return array<int32_t>(v, name, napi_int32_array, "Int32Array", n, exact, len);
-  }
-  int64_t* i64(Napi::Value v, const std::string& name, int64_t n, bool exact = true, int64_t* len = nullptr) {
-    return array<int64_t>(v, name, napi_bigint64_array, "BigInt64Array", n, exact, len);
-  }
-  uint8_t* u8(Napi::Value v, const std::string& name, int64_t n, bool exact = true, int64_t* len = nullptr) {
-    return array<uint8_t>(v, name, napi_uint8_array, "Uint8Array", n, exact, len);
-  }
-
-  Napi::Object object(Napi::Value v, const std::string& name) const {
-    if (!v.IsObject() || v.IsTypedArray() || v.IsArray()) fail("expected an object for " + name);
-    return v.As<Napi::Object>();
-  }
-
-  int64_t product(int64_t a, int64_t b, const std::string& what) const {
-    int64_t r;
-    if (__builtin_mul_overflow(a, b, &r) || r > kMaxSafe) fail(what + " overflows", true);
-    return r;
-  }
-};
-
-// ------------------------------------------------------------- async plumbing
-
-using ResultFn = std::function<Napi::Value(Napi::Env)>;
-
-class Worker : public Napi::AsyncWorker {
- public:
-  Worker(Napi::Env env, const char* name, std::function<void()> run, ResultFn result,
-         const std::vector<Napi::Value>& keep)
-      : Napi::AsyncWorker(env, name),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        run_(std::move(run)),
-        result_(std::move(result)) {
-    for (const Napi::Value& v : keep) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  }
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      run_();
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    } catch (...) {
-      SetError("unknown native error");
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    try {
-      deferred_.Resolve(result_ ? result_(env) : env.Undefined());
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    } catch (const std::exception& e) {
-      deferred_.Reject(Napi::Error::New(env, e.what()).Value());
-    }
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::function<void()> run_;
-  ResultFn result_;
-  std::vector<Napi::ObjectReference> refs_;
-};
-
-Napi::Value queue(Napi::Env env, const char* name, std::function<void()> run, ResultFn result,
-                  const std::vector<Napi::Value>& keep) {
-  auto* w = new Worker(env, name, std::move(run), std::move(result), keep);
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
-}
-
-template <typename F>
-void run_sync(Napi::Env env, const char* name, F&& f) {
-  try {
-    f();
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string(name) + ": " + e.what());
-  }
-}
+using napi_util::Args;
+using napi_util::kMaxSafe;
+using napi_util::out_job;
+using napi_util::range_to_js;
+using napi_util::void_job;
 
 // ------------------------------------------------------------- Hamming
 
@@ -182,19 +44,6 @@ HammingKnnParams hamming_knn_params(Args& a) {
   return p;
 }
 
-Napi::Value HammingKnn(const Napi::CallbackInfo& info) {
-  Args a{info, "hammingKnn", {}};
-  HammingKnnParams p = hamming_knn_params(a);
-  run_sync(info.Env(), a.fn, [&] { hamming_knn(p); });
-  return info.Env().Undefined();
-}
-
-Napi::Value HammingKnnAsync(const Napi::CallbackInfo& info) {
-  Args a{info, "hammingKnnAsync", {}};
-  HammingKnnParams p = hamming_knn_params(a);
-  return queue(info.Env(), a.fn, [p] { hamming_knn(p); }, nullptr, a.keep);
-}
-
 HammingRangeParams hamming_range_params(Args& a) {
   HammingRangeParams p{};
   p.nq = a.integer(a.arg(2), "nq", 0);
@@ -205,42 +54,6 @@ HammingRangeParams hamming_range_params(Args& a) {
   p.xq = a.u8(a.arg(0), "xq", a.product(p.nq, p.code_size, "nq * codeSize"));
   p.xb = a.u8(a.arg(1), "xb", a.product(p.nb, p.code_size, "nb * codeSize"));
   return p;
-}
-
-template <typename D>
-Napi::Value range_to_js(Napi::Env env, const std::vector<int64_t>& lims, const std::vector<D>& dis,
-                        const std::vector<int64_t>& labels) {
-  const size_t n = dis.size();
-  auto jl = Napi::TypedArrayOf<int64_t>::New(env, lims.size());
-  auto jd = Napi::TypedArrayOf<D>::New(env, n);
-  auto ji = Napi::TypedArrayOf<int64_t>::New(env, n);
-  if (!lims.empty()) std::memcpy(jl.Data(), lims.data(), lims.size() * sizeof(int64_t));
-  if (n) {
-    std::memcpy(jd.Data(), dis.data(), n * sizeof(D));
-    std::memcpy(ji.Data(), labels.data(), n * sizeof(int64_t));
-  }
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("lims", jl);
-  o.Set("distances", jd);
-  o.Set("labels", ji);
-  return o;
-}
-
-Napi::Value HammingRange(const Napi::CallbackInfo& info) {
-  Args a{info, "hammingRangeSearch", {}};
-  HammingRangeParams p = hamming_range_params(a);
-  HammingRangeResult r;
-  run_sync(info.Env(), a.fn, [&] { r = hamming_range(p); });
-  return range_to_js(info.Env(), r.lims, r.distances, r.labels);
-}
-
-Napi::Value HammingRangeAsync(const Napi::CallbackInfo& info) {
-  Args a{info, "hammingRangeSearchAsync", {}};
-  HammingRangeParams p = hamming_range_params(a);
-  auto r = std::make_shared<HammingRangeResult>();
-  return queue(
-      info.Env(), a.fn, [p, r] { *r = hamming_range(p); },
-      [r](Napi::Env env) { return range_to_js(env, r->lims, r->distances, r->labels); }, a.keep);
 }
 
 struct PairwiseCall {
@@ -259,19 +72,6 @@ PairwiseCall hamming_pairwise_params(Args& a) {
   c.xb = a.u8(a.arg(1), "xb", a.product(c.nb, c.cs, "nb * codeSize"));
   c.out = a.i32(a.arg(5), "out", a.product(c.nq, c.nb, "nq * nb"));
   return c;
-}
-
-Napi::Value HammingPairwise(const Napi::CallbackInfo& info) {
-  Args a{info, "hammingPairwise", {}};
-  PairwiseCall c = hamming_pairwise_params(a);
-  run_sync(info.Env(), a.fn, [&] { hamming_pairwise(c.xq, c.xb, c.nq, c.nb, c.cs, c.out); });
-  return info.Env().Undefined();
-}
-
-Napi::Value HammingPairwiseAsync(const Napi::CallbackInfo& info) {
-  Args a{info, "hammingPairwiseAsync", {}};
-  PairwiseCall c = hamming_pairwise_params(a);
-  return queue(info.Env(), a.fn, [c] { hamming_pairwise(c.xq, c.xb, c.nq, c.nb, c.cs, c.out); }, nullptr, a.keep);
 }
 
 // ------------------------------------------------------------- HNSW
@@ -362,7 +162,7 @@ HnswStorage parse_storage(Args& a, Napi::Value v, int64_t ntotal) {
           s.xb_compact = a.u8(c, "storage.compact", need, false);
           s.compact_type = kElemU8;
         } else if (c.IsTypedArray() && c.As<Napi::TypedArray>().TypedArrayType() == napi_int8_array) {
-          s.xb_compact = a.array<int8_t>(c, "storage.compact", napi_int8_array, "Int8Array", need, false);
+          s.xb_compact = a.counted<int8_t>(c, "storage.compact", napi_int8_array, "Int8Array", need, false);
           s.compact_type = kElemI8;
         } else {
           a.fail("expected a Uint8Array or Int8Array for storage.compact");
@@ -451,20 +251,6 @@ SearchCall search_call(Args& a) {
   return c;
 }
 
-Napi::Value HnswSearch(const Napi::CallbackInfo& info) {
-  Args a{info, "hnswSearch", {}};
-  SearchCall c = search_call(a);
-  run_sync(info.Env(), a.fn, [&] { hnsw_search(c.g, c.s, c.xq, c.nq, c.p, c.distances, c.labels); });
-  return info.Env().Undefined();
-}
-
-Napi::Value HnswSearchAsync(const Napi::CallbackInfo& info) {
-  Args a{info, "hnswSearchAsync", {}};
-  SearchCall c = search_call(a);
-  return queue(info.Env(), a.fn, [c] { hnsw_search(c.g, c.s, c.xq, c.nq, c.p, c.distances, c.labels); }, nullptr,
-               a.keep);
-}
-
 struct RangeCall {
   SearchCall c;
   float radius;
@@ -477,25 +263,8 @@ RangeCall range_call(Args& a) {
   r.c.nq = a.integer(a.arg(3), "nq", 0);
   r.c.xq = parse_rows(a, a.arg(2), r.c.s, r.c.nq, "xq");
   r.c.p = parse_params(a, a.arg(4), r.c.g.ntotal, false);
-  r.radius = static_cast<float>(a.number(a.arg(5), "radius"));
+  r.radius = static_cast<float>(a.number_not_nan(a.arg(5), "radius"));
   return r;
-}
-
-Napi::Value HnswRange(const Napi::CallbackInfo& info) {
-  Args a{info, "hnswRangeSearch", {}};
-  RangeCall r = range_call(a);
-  HnswRangeResult res;
-  run_sync(info.Env(), a.fn, [&] { res = hnsw_range_search(r.c.g, r.c.s, r.c.xq, r.c.nq, r.c.p, r.radius); });
-  return range_to_js(info.Env(), res.lims, res.distances, res.labels);
-}
-
-Napi::Value HnswRangeAsync(const Napi::CallbackInfo& info) {
-  Args a{info, "hnswRangeSearchAsync", {}};
-  RangeCall r = range_call(a);
-  auto res = std::make_shared<HnswRangeResult>();
-  return queue(
-      info.Env(), a.fn, [r, res] { *res = hnsw_range_search(r.c.g, r.c.s, r.c.xq, r.c.nq, r.c.p, r.radius); },
-      [res](Napi::Env env) { return range_to_js(env, res->lims, res->distances, res->labels); }, a.keep);
 }
 
 struct AddCall {
@@ -537,20 +306,12 @@ Napi::Value entry_to_js(Napi::Env env, const HnswGraph& g) {
   return o;
 }
 
-Napi::Value HnswAdd(const Napi::CallbackInfo& info) {
-  Args a{info, "hnswAdd", {}};
-  AddCall c = add_call(a);
-  run_sync(info.Env(), a.fn, [&] { hnsw_add(c.g, c.s, c.p); });
-  return entry_to_js(info.Env(), c.g);
-}
-
-Napi::Value HnswAddAsync(const Napi::CallbackInfo& info) {
-  Args a{info, "hnswAddAsync", {}};
-  auto c = std::make_shared<AddCall>(add_call(a));
-  return queue(
-      info.Env(), a.fn, [c] { hnsw_add(c->g, c->s, c->p); },
-      [c](Napi::Env env) { return entry_to_js(env, c->g); }, a.keep);
-}
+// hnsw_add updates the graph's entry point and top level, returned to JS.
+struct AddJob {
+  std::shared_ptr<AddCall> c;
+  void run() const { hnsw_add(c->g, c->s, c->p); }
+  Napi::Value result(Napi::Env env) const { return entry_to_js(env, c->g); }
+};
 
 // ------------------------------------------------------------- large buffers
 
@@ -592,24 +353,39 @@ Napi::Value AllocLarge(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_hnsw_hamming_bindings(Napi::Env env, Napi::Object exports) {
-  exports.Set("allocLargeBuffer", Napi::Function::New(env, AllocLarge, "allocLargeBuffer"));
-  exports.Set("hammingKnn", Napi::Function::New(env, HammingKnn, "hammingKnn"));
-  exports.Set("hammingKnnAsync", Napi::Function::New(env, HammingKnnAsync, "hammingKnnAsync"));
-  exports.Set("hammingRangeSearch", Napi::Function::New(env, HammingRange, "hammingRangeSearch"));
-  exports.Set("hammingRangeSearchAsync", Napi::Function::New(env, HammingRangeAsync, "hammingRangeSearchAsync"));
-  exports.Set("hammingPairwise", Napi::Function::New(env, HammingPairwise, "hammingPairwise"));
-  exports.Set("hammingPairwiseAsync", Napi::Function::New(env, HammingPairwiseAsync, "hammingPairwiseAsync"));
+  using napi_util::register_pair;
+  napi_util::set_function(env, exports, "allocLargeBuffer", AllocLarge);
+  register_pair(env, exports, "hammingKnn", "hammingKnnAsync", [](Args& a) {
+    const HammingKnnParams p = hamming_knn_params(a);
+    return void_job([p] { hamming_knn(p); });
+  });
+  register_pair(env, exports, "hammingRangeSearch", "hammingRangeSearchAsync", [](Args& a) {
+    const HammingRangeParams p = hamming_range_params(a);
+    return out_job([p] { return hamming_range(p); },
+                   [](Napi::Env e, const HammingRangeResult& r) { return range_to_js(e, r.lims, r.distances, r.labels); });
+  });
+  register_pair(env, exports, "hammingPairwise", "hammingPairwiseAsync", [](Args& a) {
+    const PairwiseCall c = hamming_pairwise_params(a);
+    return void_job([c] { hamming_pairwise(c.xq, c.xb, c.nq, c.nb, c.cs, c.out); });
+  });
   exports.Set("hammingLevel", Napi::Function::New(
                                   env, [](const Napi::CallbackInfo& info) -> Napi::Value {
                                     return Napi::String::New(info.Env(), hamming_isa()->name);
                                   },
                                   "hammingLevel"));
-  exports.Set("hnswSearch", Napi::Function::New(env, HnswSearch, "hnswSearch"));
-  exports.Set("hnswSearchAsync", Napi::Function::New(env, HnswSearchAsync, "hnswSearchAsync"));
-  exports.Set("hnswRangeSearch", Napi::Function::New(env, HnswRange, "hnswRangeSearch"));
-  exports.Set("hnswRangeSearchAsync", Napi::Function::New(env, HnswRangeAsync, "hnswRangeSearchAsync"));
-  exports.Set("hnswAdd", Napi::Function::New(env, HnswAdd, "hnswAdd"));
-  exports.Set("hnswAddAsync", Napi::Function::New(env, HnswAddAsync, "hnswAddAsync"));
+  register_pair(env, exports, "hnswSearch", "hnswSearchAsync", [](Args& a) {
+    const SearchCall c = search_call(a);
+    return void_job([c] { hnsw_search(c.g, c.s, c.xq, c.nq, c.p, c.distances, c.labels); });
+  });
+  register_pair(env, exports, "hnswRangeSearch", "hnswRangeSearchAsync", [](Args& a) {
+    const RangeCall r = range_call(a);
+    return out_job([r] { return hnsw_range_search(r.c.g, r.c.s, r.c.xq, r.c.nq, r.c.p, r.radius); },
+                   [](Napi::Env e, const HnswRangeResult& res) {
+                     return range_to_js(e, res.lims, res.distances, res.labels);
+                   });
+  });
+  register_pair(env, exports, "hnswAdd", "hnswAddAsync",
+                [](Args& a) { return AddJob{std::make_shared<AddCall>(add_call(a))}; });
 }
 
 }  // namespace mk
