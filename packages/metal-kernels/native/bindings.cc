@@ -22,8 +22,6 @@ using napi_util::range_job;
 using napi_util::set_function;
 using napi_util::void_job;
 
-int metric_of(Args& a, size_t i) { return static_cast<int>(a.integer(i, "metric", 0, 1)); }
-
 // ------------------------------------------------------------- kernels
 
 struct NormsParams {
@@ -46,7 +44,7 @@ PairwiseParams pairwise_params(Args& a) {
   p.nq = a.integer(2, "nq", 0);
   p.nb = a.integer(3, "nb", 0);
   p.d = a.integer(4, "d", 1);
-  p.metric = metric_of(a, 5);
+  p.metric = a.metric(5);
   p.xq = a.f32(0, "xq", a.product(p.nq, p.d, "nq * d"));
   p.xb = a.f32(1, "xb", a.product(p.nb, p.d, "nb * d"));
   p.out = a.f32(6, "out", a.product(p.nq, p.nb, "nq * nb"));
@@ -59,7 +57,7 @@ KnnParams knn_params(Args& a) {
   p.nb = a.integer(3, "nb", 0);
   p.d = a.integer(4, "d", 1);
   p.k = a.integer(5, "k", 1);
-  p.metric = metric_of(a, 6);
+  p.metric = a.metric(6);
   p.xq = a.f32(0, "xq", a.product(p.nq, p.d, "nq * d"));
   p.xb = a.f32(1, "xb", a.product(p.nb, p.d, "nb * d"));
   const int64_t out = a.product(p.nq, p.k, "nq * k");
@@ -76,7 +74,7 @@ RangeParams range_params(Args& a) {
   p.nb = a.integer(3, "nb", 0);
   p.d = a.integer(4, "d", 1);
   p.radius = static_cast<float>(a.number_not_nan(5, "radius"));
-  p.metric = metric_of(a, 6);
+  p.metric = a.metric(6);
   p.label_offset = a.is_nullish(7) ? 0 : a.integer(7, "labelOffset", -kMaxSafe);
   p.xq = a.f32(0, "xq", a.product(p.nq, p.d, "nq * d"));
   p.xb = a.f32(1, "xb", a.product(p.nb, p.d, "nb * d"));

@@ -44,7 +44,7 @@ KmeansAssignParams assign_params(Args& a) {
   p.n = a.integer(1, "n", 0);
   p.d = a.integer(2, "d", 1, 1 << 24);
   p.k = a.integer(4, "k", 1, (int64_t(1) << 24) - 1);  // packed indices travel as float
-  p.metric = static_cast<int>(a.integer(5, "metric", 0, 1));
+  p.metric = a.metric(5);
   p.x = a.f32(0, "x", a.product(p.n, p.d, "n * d"));
   p.c = a.f32(3, "centroids", a.product(p.k, p.d, "k * d"));
   p.xnorms = a.is_nullish(6) ? nullptr : a.f32(6, "xNorms", p.n);
@@ -74,7 +74,7 @@ std::shared_ptr<IvfCall> ivf_params(Args& a, bool topk) {
   } else {
     p.radius = static_cast<float>(a.number_not_nan(3, "radius"));
   }
-  p.metric = static_cast<int>(a.integer(4, "metric", 0, 1));
+  p.metric = a.metric(4);
   p.nprobe = a.integer(6, "nprobe", 1, 2147483647);
   p.xq = a.f32(0, "xq", a.product(p.nq, p.d, "nq * d"));
   p.coarse = a.i64(5, "coarse", a.product(p.nq, p.nprobe, "nq * nprobe"));

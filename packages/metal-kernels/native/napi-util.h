@@ -90,6 +90,9 @@ struct Args {
   }
   double number_not_nan(size_t i, const char* name) const { return number_not_nan(arg(i), name); }
 
+  // A metric argument: 0 (inner product) or 1 (L2).
+  int metric(size_t i) const { return static_cast<int>(integer(i, "metric", 0, 1)); }
+
   bool boolean(Napi::Value v, const std::string& name) const {
     if (!v.IsBoolean()) fail("expected a boolean for " + name);
     return v.As<Napi::Boolean>().Value();
@@ -291,16 +294,20 @@ inline Napi::Value range_to_js(Napi::Env env, const RangeResult& r) {
 
 // ------------------------------------------------------------------ jobs and registration
 
-// A job whose result is undefined (the kernel writes into pinned outputs).
+// Base of jobs whose result is undefined (the kernel writes into pinned outputs).
+struct NoResult {
+  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
+};
+
+// A job that runs fn() and resolves to undefined.
 template <typename Run>
-struct VoidJob {
+struct VoidJob : NoResult {
   Run fn;
   void run() const { fn(); }
-  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
 };
 template <typename Run>
 VoidJob<Run> void_job(Run fn) {
-  return VoidJob<Run>{std::move(fn)};
+  return VoidJob<Run>{{}, std::move(fn)};
 }
 
 // A job whose kernel returns a value (kept until the promise settles) that

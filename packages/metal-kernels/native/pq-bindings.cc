@@ -13,6 +13,7 @@ namespace mk {
 namespace {
 
 using napi_util::Args;
+using napi_util::NoResult;
 
 // d, M, nbits, centroids, centroidsT|null at positions i .. i + 4.
 pq::Codec codec_at(Args& a, size_t i) {
@@ -26,12 +27,6 @@ pq::Codec codec_at(Args& a, size_t i) {
   c.centroids_t = a.is_nullish(i + 4) ? nullptr : a.f32(i + 4, "centroidsT", size);
   return c;
 }
-
-int metric_at(Args& a, size_t i) { return static_cast<int>(a.integer(i, "metric", 0, 1)); }
-
-struct NoResult {
-  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
-};
 
 struct CodesJob : NoResult {
   pq::Codec c;
@@ -84,7 +79,7 @@ TablesJob parse_tables(Args& a) {
   j.c = codec_at(a, 0);
   j.n = a.integer(6, "n", 0);
   j.x = a.f32(5, "x", a.product(j.n, j.c.d, "n * d"));
-  j.l2 = metric_at(a, 7) == kMetricL2;
+  j.l2 = a.metric(7) == kMetricL2;
   j.out = a.f32(8, "out", a.product(a.product(j.n, j.c.M, "n * M"), int64_t(1) << j.c.nbits, "n * M * ksub"));
   return j;
 }
@@ -142,7 +137,7 @@ SearchJob parse_search(Args& a) {
   p.nb = a.integer(6, "nb", 0);
   p.nq = a.integer(8, "nq", 0);
   p.k = a.integer(9, "k", 1);
-  p.metric = metric_at(a, 10);
+  p.metric = a.metric(10);
   p.codes = a.u8(5, "codes", a.product(p.nb, pq::code_size(p.codec.M, p.codec.nbits), "nb * codeSize"));
   p.xq = a.f32(7, "xq", a.product(p.nq, p.codec.d, "nq * d"));
   const int64_t out = a.product(p.nq, p.k, "nq * k");
@@ -167,10 +162,8 @@ RangeJob parse_range(Args& a) {
   p.codec = codec_at(a, 0);
   p.nb = a.integer(6, "nb", 0);
   p.nq = a.integer(8, "nq", 0);
-  const double radius = a.number(9, "radius");
-  if (radius != radius) a.fail("expected a number (not NaN) for radius", true);
-  p.radius = static_cast<float>(radius);
-  p.metric = metric_at(a, 10);
+  p.radius = static_cast<float>(a.number_not_nan(9, "radius"));
+  p.metric = a.metric(10);
   p.codes = a.u8(5, "codes", a.product(p.nb, pq::code_size(p.codec.M, p.codec.nbits), "nb * codeSize"));
   p.xq = a.f32(7, "xq", a.product(p.nq, p.codec.d, "nq * d"));
   p.mask = a.is_nullish(11) ? nullptr : a.u8(11, "mask", p.nb);
@@ -195,7 +188,7 @@ IvfJob parse_ivf(Args& a, bool range) {
   IvfJob j{};
   pq::IvfSearchParams& p = j.p;
   p.codec = codec_at(a, 0);
-  p.metric = metric_at(a, 5);
+  p.metric = a.metric(5);
   p.by_residual = a.boolean(6, "byResidual");
   p.nq = a.integer(14, "nq", 0);
   p.nprobe = a.integer(15, "nprobe", 1);
@@ -203,13 +196,7 @@ IvfJob parse_ivf(Args& a, bool range) {
   p.xq = a.f32(13, "xq", a.product(p.nq, p.codec.d, "nq * d"));
   p.assign = a.i64(16, "coarse", na);
   p.coarse_dis = a.f32(17, "coarseDis", na);
-  j.views = std::make_shared<napi_util::ListViews>(
-      napi_util::list_views(a, 9, 10, 11, 12, p.assign, na, pq::code_size(p.codec.M, p.codec.nbits)));
-  p.lists.codes = j.views->codes.data();
-  p.lists.ids = j.views->ids.data();
-  p.lists.sizes = j.views->sizes.data();
-  p.lists.masks = j.views->has_masks ? j.views->masks.data() : nullptr;
-  p.lists.nlist = j.views->nlist;
+  j.views = napi_util::ivf_lists(a, 9, 10, 11, 12, p.assign, na, pq::code_size(p.codec.M, p.codec.nbits), p.lists);
   const int64_t tab = a.product(p.codec.M, int64_t(1) << p.codec.nbits, "M * ksub");
   const bool l2 = p.metric == kMetricL2;
   if (l2 && p.by_residual && !a.is_nullish(7))
@@ -218,9 +205,7 @@ IvfJob parse_ivf(Args& a, bool range) {
     p.coarse = a.f32(8, "coarseCentroids", a.product(p.lists.nlist, p.codec.d, "nlist * d"));
   p.range = range;
   if (range) {
-    const double radius = a.number(18, "radius");
-    if (radius != radius) a.fail("expected a number (not NaN) for radius", true);
-    p.radius = static_cast<float>(radius);
+    p.radius = static_cast<float>(a.number_not_nan(18, "radius"));
     j.r = std::make_shared<RangeResult>();
   } else {
     p.k = a.integer(18, "k", 1);

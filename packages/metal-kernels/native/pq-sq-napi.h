@@ -6,10 +6,12 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "napi-util.h"
+#include "sq.h"
 
 namespace mk {
 namespace napi_util {
@@ -88,6 +90,20 @@ inline ListViews list_views(Args& a, size_t i_codes, size_t i_ids, size_t i_size
   }
   for (auto& s : v.sizes)
     if (s < 0) s = 0;
+  return v;
+}
+
+// list_views() for an IVF call whose lists the kernel reads through `lists`
+// (pointed at the views' tables); the returned views must outlive the call.
+inline std::shared_ptr<ListViews> ivf_lists(Args& a, size_t i_codes, size_t i_ids, size_t i_sizes, size_t i_masks,
+                                            const int64_t* coarse, int64_t n_coarse, int64_t code_size,
+                                            sq::IvfLists& lists) {
+  auto v = std::make_shared<ListViews>(list_views(a, i_codes, i_ids, i_sizes, i_masks, coarse, n_coarse, code_size));
+  lists.codes = v->codes.data();
+  lists.ids = v->ids.data();
+  lists.sizes = v->sizes.data();
+  lists.masks = v->has_masks ? v->masks.data() : nullptr;
+  lists.nlist = v->nlist;
   return v;
 }
 

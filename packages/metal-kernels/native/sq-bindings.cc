@@ -13,6 +13,7 @@ namespace mk {
 namespace {
 
 using napi_util::Args;
+using napi_util::NoResult;
 
 // qtype, d, trained at argument positions i, i + 1, i + 2.
 sq::Codec codec_at(Args& a, size_t i) {
@@ -22,12 +23,6 @@ sq::Codec codec_at(Args& a, size_t i) {
   c.trained = a.f32(i + 2, "trained", sq::trained_size(c.qtype, c.d));
   return c;
 }
-
-int metric_at(Args& a, size_t i) { return static_cast<int>(a.integer(i, "metric", 0, 1)); }
-
-struct NoResult {
-  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
-};
 
 struct EncodeJob : NoResult {
   sq::Codec c;
@@ -78,7 +73,7 @@ SearchJob parse_search(Args& a) {
   p.nb = a.integer(4, "nb", 0);
   p.nq = a.integer(6, "nq", 0);
   p.k = a.integer(7, "k", 1);
-  p.metric = metric_at(a, 8);
+  p.metric = a.metric(8);
   p.codes = a.u8(3, "codes", a.product(p.nb, sq::code_size(p.codec.qtype, p.codec.d), "nb * codeSize"));
   p.xq = a.f32(5, "xq", a.product(p.nq, p.codec.d, "nq * d"));
   const int64_t out = a.product(p.nq, p.k, "nq * k");
@@ -103,10 +98,8 @@ RangeJob parse_range(Args& a) {
   p.codec = codec_at(a, 0);
   p.nb = a.integer(4, "nb", 0);
   p.nq = a.integer(6, "nq", 0);
-  const double radius = a.number(7, "radius");
-  if (radius != radius) a.fail("expected a number (not NaN) for radius", true);
-  p.radius = static_cast<float>(radius);
-  p.metric = metric_at(a, 8);
+  p.radius = static_cast<float>(a.number_not_nan(7, "radius"));
+  p.metric = a.metric(8);
   p.codes = a.u8(3, "codes", a.product(p.nb, sq::code_size(p.codec.qtype, p.codec.d), "nb * codeSize"));
   p.xq = a.f32(5, "xq", a.product(p.nq, p.codec.d, "nq * d"));
   p.mask = a.is_nullish(9) ? nullptr : a.u8(9, "mask", p.nb);
@@ -132,7 +125,7 @@ IvfJob parse_ivf(Args& a, bool range) {
   IvfJob j{};
   sq::IvfSearchParams& p = j.p;
   p.codec = codec_at(a, 0);
-  p.metric = metric_at(a, 3);
+  p.metric = a.metric(3);
   p.by_residual = a.boolean(4, "byResidual");
   p.nq = a.integer(11, "nq", 0);
   p.nprobe = a.integer(12, "nprobe", 1);
@@ -140,20 +133,12 @@ IvfJob parse_ivf(Args& a, bool range) {
   p.xq = a.f32(10, "xq", a.product(p.nq, p.codec.d, "nq * d"));
   p.assign = a.i64(13, "coarse", na);
   p.coarse_dis = a.f32(14, "coarseDis", na);
-  j.views = std::make_shared<napi_util::ListViews>(
-      napi_util::list_views(a, 5, 6, 7, 8, p.assign, na, sq::code_size(p.codec.qtype, p.codec.d)));
-  p.lists.codes = j.views->codes.data();
-  p.lists.ids = j.views->ids.data();
-  p.lists.sizes = j.views->sizes.data();
-  p.lists.masks = j.views->has_masks ? j.views->masks.data() : nullptr;
-  p.lists.nlist = j.views->nlist;
+  j.views = napi_util::ivf_lists(a, 5, 6, 7, 8, p.assign, na, sq::code_size(p.codec.qtype, p.codec.d), p.lists);
   if (p.by_residual && p.metric == kMetricL2)
     p.centroids = a.f32(9, "centroids", a.product(p.lists.nlist, p.codec.d, "nlist * d"));
   p.range = range;
   if (range) {
-    const double radius = a.number(15, "radius");
-    if (radius != radius) a.fail("expected a number (not NaN) for radius", true);
-    p.radius = static_cast<float>(radius);
+    p.radius = static_cast<float>(a.number_not_nan(15, "radius"));
     j.r = std::make_shared<RangeResult>();
   } else {
     p.k = a.integer(15, "k", 1);
