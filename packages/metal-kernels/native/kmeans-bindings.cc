@@ -8,22 +8,17 @@
 #include <memory>
 
 #include "kmeans.h"
-#include "pq-sq-napi.h"
+#include "napi-util.h"
 
 namespace mk {
 namespace {
 
 using napi_util::Args;
 
-int32_t* i32(Args& a, size_t i, const char* name, int64_t elements) {
-  return a.array<int32_t>(i, name, napi_int32_array, "Int32Array", elements);
-}
-
 // (x, n, d, centroids, k, groups, t, g, xNorms|null, mask|null, best, labels, second)
-struct GroupsJob {
+struct GroupsJob : napi_util::NoResult {
   KmeansGroupsParams p{};
   void run() const { kmeans_assign_groups(p); }
-  Napi::Value result(Napi::Env env) const { return env.Undefined(); }
 };
 
 GroupsJob parse_groups(Args& a) {
@@ -36,7 +31,7 @@ GroupsJob parse_groups(Args& a) {
   p.g = a.integer(7, "g", 1, (int64_t(1) << 31) - 1);
   p.x = a.f32(0, "x", a.product(p.n, p.d, "n * d"));
   p.c = a.f32(3, "centroids", a.product(p.k, p.d, "k * d"));
-  p.groups = i32(a, 5, "groups", a.product(p.t, p.g, "t * g"));
+  p.groups = a.i32(5, "groups", a.product(p.t, p.g, "t * g"));
   const int64_t nt = a.product(p.n, p.t, "n * t");
   p.xnorms = a.is_nullish(8) ? nullptr : a.f32(8, "xNorms", p.n);
   p.mask = a.is_nullish(9) ? nullptr : a.u8(9, "mask", nt);
@@ -70,8 +65,8 @@ BoundedJob parse_bounded(Args& a) {
   p.x = a.f32(0, "x", a.product(p.n, p.d, "n * d"));
   p.xnorms = a.is_nullish(3) ? nullptr : a.f32(3, "xNorms", p.n);
   p.c = a.f32(4, "centroids", a.product(p.k, p.d, "k * d"));
-  p.groups = i32(a, 6, "groups", a.product(p.t, p.g, "t * g"));
-  p.drift = a.is_nullish(9) ? nullptr : a.array<double>(9, "drift", napi_float64_array, "Float64Array", p.t);
+  p.groups = a.i32(6, "groups", a.product(p.t, p.g, "t * g"));
+  p.drift = a.is_nullish(9) ? nullptr : a.f64(9, "drift", p.t);
   p.labels = a.i64(10, "labels", p.n);
   p.lower = a.f32(11, "lower", a.product(p.n, p.t, "n * t"));
   p.distances = a.f32(12, "distances", p.n);
