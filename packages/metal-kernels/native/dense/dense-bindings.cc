@@ -1,15 +1,32 @@
-// N-API bindings of the dense kernels: symmetricEigen (sync) and
-// symmetricEigenAsync (Napi::AsyncWorker + Promise; the matrix is pinned).
+// N-API bindings of the dense kernels: symmetricEigen, svdRows and
+// pqKmeansStep (sync), symmetricEigenAsync and pqKmeansStepAsync (Promise;
+// the arrays are pinned). Argument messages are this file's own; the async
+// plumbing and exception translation are napi-util.h's.
 #include <napi.h>
 
 #include <exception>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "dense.h"
+#include "napi-util.h"
 
 namespace mk {
 namespace {
+
+using napi_util::typed_data;
+
+// Runs f on a worker thread, prefixing an exception's message with the function name.
+template <typename F>
+void prefixed(const char* name, F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string(name) + ": " + e.what());
+  }
+}
 
 struct EigenArgs {
   double* a;
@@ -31,53 +48,27 @@ EigenArgs eigen_args(const Napi::CallbackInfo& info, const char* fn) {
     auto arr = info[i].As<Napi::TypedArray>();
     if (arr.ByteLength() != static_cast<size_t>(count) * sizeof(double))
       fail(std::string("expected ") + std::to_string(count) + " elements for " + name);
-    auto* base = static_cast<uint8_t*>(arr.ArrayBuffer().Data());
-    return reinterpret_cast<double*>(base + arr.ByteOffset());
+    return reinterpret_cast<double*>(typed_data(info[i]));
   };
   EigenArgs r{f64(0, "a", n * n), n, f64(2, "values", n), info[0], info[2]};
   return r;
 }
 
 Napi::Value SymmetricEigen(const Napi::CallbackInfo& info) {
-  EigenArgs a = eigen_args(info, "symmetricEigen");
-  try {
-    symmetric_eigen(a.a, a.n, a.values);
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), std::string("symmetricEigen: ") + e.what());
-  }
+  const EigenArgs a = eigen_args(info, "symmetricEigen");
+  napi_util::run_sync(info.Env(), "symmetricEigen", [&] { symmetric_eigen(a.a, a.n, a.values); });
   return info.Env().Undefined();
 }
 
-class EigenWorker : public Napi::AsyncWorker {
- public:
-  EigenWorker(Napi::Env env, const EigenArgs& a)
-      : Napi::AsyncWorker(env, "symmetricEigenAsync"), deferred_(Napi::Promise::Deferred::New(env)), args_(a) {
-    a_ref_ = Napi::Persistent(a.a_value.As<Napi::Object>());
-    values_ref_ = Napi::Persistent(a.values_value.As<Napi::Object>());
-  }
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      symmetric_eigen(args_.a, args_.n, args_.values);
-    } catch (const std::exception& e) {
-      SetError(std::string("symmetricEigenAsync: ") + e.what());
-    }
-  }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  EigenArgs args_;
-  Napi::ObjectReference a_ref_, values_ref_;
-};
-
 Napi::Value SymmetricEigenAsync(const Napi::CallbackInfo& info) {
-  EigenArgs a = eigen_args(info, "symmetricEigenAsync");
-  auto* w = new EigenWorker(info.Env(), a);
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  const EigenArgs a = eigen_args(info, "symmetricEigenAsync");
+  double* m = a.a;
+  double* values = a.values;
+  const int64_t n = a.n;
+  return napi_util::queue(
+      info.Env(), "symmetricEigenAsync",
+      [m, n, values] { prefixed("symmetricEigenAsync", [&] { symmetric_eigen(m, n, values); }); }, nullptr,
+      {a.a_value, a.values_value});
 }
 
 // svdRows(x: Float64Array (p*q), p, q, j: Float64Array (p*p)) -> undefined, in place
@@ -97,15 +88,11 @@ Napi::Value SvdRows(const Napi::CallbackInfo& info) {
     auto arr = info[i].As<Napi::TypedArray>();
     if (arr.ByteLength() != static_cast<size_t>(count) * sizeof(double))
       fail(std::string("expected ") + std::to_string(count) + " elements for " + name);
-    return reinterpret_cast<double*>(static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset());
+    return reinterpret_cast<double*>(typed_data(info[i]));
   };
   double* x = f64(0, "x", p * q);
   double* j = f64(3, "j", p * p);
-  try {
-    svd_rows(x, p, q, j);
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("svdRows: ") + e.what());
-  }
+  napi_util::run_sync(env, "svdRows", [&] { svd_rows(x, p, q, j); });
   return env.Undefined();
 }
 
@@ -141,11 +128,16 @@ PqStepArgs pq_step_args(const Napi::CallbackInfo& info, const char* fn, std::vec
     auto arr = info[i].As<Napi::TypedArray>();
     if (arr.ByteLength() != static_cast<size_t>(count) * elem) fail(std::string("expected ") + std::to_string(count) + " elements for " + name);
     keep.push_back(info[i]);
-    return static_cast<uint8_t*>(arr.ArrayBuffer().Data()) + arr.ByteOffset();
+    return typed_data(info[i]);
   };
-  a.x = static_cast<const float*>(typed(0, "x", napi_float32_array, 4, a.n * a.M * a.dsub));
+  // n <= 2^53 times M * dsub <= 2^32 can overflow: checked (a wrapped count could pass the byte-length check).
+  int64_t n_m = 0, n_m_dsub = 0;
+  if (__builtin_mul_overflow(a.n, a.M, &n_m) || __builtin_mul_overflow(n_m, a.dsub, &n_m_dsub) ||
+      n_m_dsub > (int64_t(1) << 53))
+    fail("expected n * M * dsub to fit in 2^53");
+  a.x = static_cast<const float*>(typed(0, "x", napi_float32_array, 4, n_m_dsub));
   a.centroids = static_cast<const float*>(typed(5, "centroids", napi_float32_array, 4, a.M * a.ksub * a.dsub));
-  a.assign = static_cast<int32_t*>(typed(6, "assign", napi_int32_array, 4, a.n * a.M));
+  a.assign = static_cast<int32_t*>(typed(6, "assign", napi_int32_array, 4, n_m));
   if (info[7].IsNull() || info[7].IsUndefined()) {
     a.sums = nullptr;
     a.counts = nullptr;
@@ -160,55 +152,35 @@ Napi::Value PqKmeansStep(const Napi::CallbackInfo& info) {
   std::vector<Napi::Value> keep;
   PqStepArgs a = pq_step_args(info, "pqKmeansStep", keep);
   double obj = 0;
-  try {
+  napi_util::run_sync(info.Env(), "pqKmeansStep", [&] {
     pq_kmeans_step(a.x, a.n, a.M, a.ksub, a.dsub, a.centroids, a.assign, a.sums, a.counts, &obj);
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(info.Env(), std::string("pqKmeansStep: ") + e.what());
-  }
+  });
   return Napi::Number::New(info.Env(), obj);
 }
 
-class PqStepWorker : public Napi::AsyncWorker {
- public:
-  PqStepWorker(Napi::Env env, const PqStepArgs& a, const std::vector<Napi::Value>& keep)
-      : Napi::AsyncWorker(env, "pqKmeansStepAsync"), deferred_(Napi::Promise::Deferred::New(env)), a_(a) {
-    for (const auto& v : keep) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  }
-  Napi::Promise promise() const { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      pq_kmeans_step(a_.x, a_.n, a_.M, a_.ksub, a_.dsub, a_.centroids, a_.assign, a_.sums, a_.counts, &obj_);
-    } catch (const std::exception& e) {
-      SetError(std::string("pqKmeansStepAsync: ") + e.what());
-    }
-  }
-  void OnOK() override { deferred_.Resolve(Napi::Number::New(Env(), obj_)); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  PqStepArgs a_;
-  double obj_ = 0;
-  std::vector<Napi::ObjectReference> refs_;
-};
-
 Napi::Value PqKmeansStepAsync(const Napi::CallbackInfo& info) {
   std::vector<Napi::Value> keep;
-  PqStepArgs a = pq_step_args(info, "pqKmeansStepAsync", keep);
-  auto* w = new PqStepWorker(info.Env(), a, keep);
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  const PqStepArgs a = pq_step_args(info, "pqKmeansStepAsync", keep);
+  auto obj = std::make_shared<double>(0);
+  return napi_util::queue(
+      info.Env(), "pqKmeansStepAsync",
+      [a, obj] {
+        prefixed("pqKmeansStepAsync", [&] {
+          pq_kmeans_step(a.x, a.n, a.M, a.ksub, a.dsub, a.centroids, a.assign, a.sums, a.counts, obj.get());
+        });
+      },
+      [obj](Napi::Env env) { return Napi::Number::New(env, *obj); }, keep);
 }
 
 }  // namespace
 
 void register_dense_bindings(Napi::Env env, Napi::Object exports) {
-  exports.Set("symmetricEigen", Napi::Function::New(env, SymmetricEigen, "symmetricEigen"));
-  exports.Set("symmetricEigenAsync", Napi::Function::New(env, SymmetricEigenAsync, "symmetricEigenAsync"));
-  exports.Set("svdRows", Napi::Function::New(env, SvdRows, "svdRows"));
-  exports.Set("pqKmeansStep", Napi::Function::New(env, PqKmeansStep, "pqKmeansStep"));
-  exports.Set("pqKmeansStepAsync", Napi::Function::New(env, PqKmeansStepAsync, "pqKmeansStepAsync"));
+  using napi_util::set_function;
+  set_function(env, exports, "symmetricEigen", SymmetricEigen);
+  set_function(env, exports, "symmetricEigenAsync", SymmetricEigenAsync);
+  set_function(env, exports, "svdRows", SvdRows);
+  set_function(env, exports, "pqKmeansStep", PqKmeansStep);
+  set_function(env, exports, "pqKmeansStepAsync", PqKmeansStepAsync);
 }
 
 }  // namespace mk
