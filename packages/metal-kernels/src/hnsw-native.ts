@@ -5,7 +5,6 @@
  * addon without them was loaded, e.g. a stale prebuild).
  */
 import type { GraphKernels, RangeSearchOutput } from './backend';
-import { MetalFaissError } from './errors';
 import type { HammingKnnArgs, HammingPairwiseArgs, HammingRangeArgs, HammingRangeOutput } from './hamming-types';
 import type { HnswAddArgs, HnswAddResult, HnswRangeArgs, HnswSearchArgs } from './hnsw-types';
 import {
@@ -19,6 +18,7 @@ import {
 import { loadAddon } from './loader';
 import { referenceHammingKnn, referenceHammingPairwise, referenceHammingRange } from './reference/hamming';
 import { referenceHnswAdd, referenceHnswRangeSearch, referenceHnswSearch } from './reference/hnsw';
+import { deferred, nativePair } from './sq-native';
 
 type Walk = { efSearch: number; boundedQueue: boolean; checkRelativeDistance: boolean; filter: Uint8Array | null };
 type GraphArg = HnswSearchArgs['graph'];
@@ -40,47 +40,6 @@ interface GraphAddon {
   hnswAdd(g: GraphArg, s: StorageArg, x: Float32Array | Uint8Array, n0: number, order: Int32Array, efc: number): HnswAddResult;
   hnswAddAsync(g: GraphArg, s: StorageArg, x: Float32Array | Uint8Array, n0: number, order: Int32Array, efc: number): Promise<HnswAddResult>;
   allocLargeBuffer(bytes: number): ArrayBuffer;
-}
-
-function nativeError(kernel: string, error: unknown): MetalFaissError {
-  if (MetalFaissError.isInstance(error)) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new MetalFaissError('NATIVE', `native kernel ${kernel} failed: ${message}`, { cause: error });
-}
-
-function guard<T>(kernel: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw nativeError(kernel, error);
-  }
-}
-
-async function guardAsync<T>(kernel: string, validate: () => void, fn: () => Promise<T>): Promise<T> {
-  validate();
-  let promise: Promise<T>;
-  try {
-    promise = fn();
-  } catch (error) {
-    throw nativeError(kernel, error);
-  }
-  try {
-    return await promise;
-  } catch (error) {
-    throw nativeError(kernel, error);
-  }
-}
-
-function deferred<T>(fn: () => T): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    setImmediate(() => {
-      try {
-        resolve(fn());
-      } catch (error) {
-        reject(error);
-      }
-    });
-  });
 }
 
 function walk(a: HnswRangeArgs | HnswSearchArgs): Walk {
@@ -110,56 +69,32 @@ export const referenceGraphKernels: GraphKernels = {
   hnswAddAsync: (a) => deferred(() => referenceHnswAdd(a)),
 };
 
-/** Wraps the addon's graph and Hamming functions as GraphKernels. */
+/**
+ * Wraps the addon's graph and Hamming functions as GraphKernels: each pair
+ * validates first, then calls the addon (native errors become MetalFaissError NATIVE).
+ */
 export function createNativeGraphKernels(addon: GraphAddon): GraphKernels {
-  const knn = (a: HammingKnnArgs, run: GraphAddon['hammingKnn'] | GraphAddon['hammingKnnAsync']) =>
-    run(a.xq, a.xb, a.nq, a.nb, a.codeSize, a.k, a.distances, a.labels, a.labelOffset ?? 0);
-  const range = (a: HammingRangeArgs, run: GraphAddon['hammingRangeSearch'] | GraphAddon['hammingRangeSearchAsync']) =>
-    run(a.xq, a.xb, a.nq, a.nb, a.codeSize, a.radius, a.labelOffset ?? 0);
-  const pairwise = (a: HammingPairwiseArgs, run: GraphAddon['hammingPairwise'] | GraphAddon['hammingPairwiseAsync']) =>
-    run(a.xq, a.xb, a.nq, a.nb, a.codeSize, a.out);
-  const search = (a: HnswSearchArgs, run: GraphAddon['hnswSearch'] | GraphAddon['hnswSearchAsync']) =>
-    run(a.graph, a.storage, a.xq, a.nq, { ...walk(a), k: a.k }, a.distances, a.labels);
-  const rsearch = (a: HnswRangeArgs, run: GraphAddon['hnswRangeSearch'] | GraphAddon['hnswRangeSearchAsync']) =>
-    run(a.graph, a.storage, a.xq, a.nq, walk(a), a.radius);
-  const add = (a: HnswAddArgs, run: GraphAddon['hnswAdd'] | GraphAddon['hnswAddAsync']) =>
-    run(a.graph, a.storage, a.x, a.n0, a.order, a.efConstruction);
   return {
     name: 'native',
     simd: () => addon.hammingLevel(),
-    hammingKnn(a) {
-      validateHammingKnn(a);
-      guard('hammingKnn', () => knn(a, addon.hammingKnn));
-    },
-    hammingKnnAsync: (a) => guardAsync('hammingKnnAsync', () => validateHammingKnn(a), () => knn(a, addon.hammingKnnAsync) as Promise<void>),
-    hammingRangeSearch(a) {
-      validateHammingRange(a);
-      return guard('hammingRangeSearch', () => range(a, addon.hammingRangeSearch) as HammingRangeOutput);
-    },
-    hammingRangeSearchAsync: (a) =>
-      guardAsync('hammingRangeSearchAsync', () => validateHammingRange(a), () => range(a, addon.hammingRangeSearchAsync) as Promise<HammingRangeOutput>),
-    hammingPairwise(a) {
-      validateHammingPairwise(a);
-      guard('hammingPairwise', () => pairwise(a, addon.hammingPairwise));
-    },
-    hammingPairwiseAsync: (a) =>
-      guardAsync('hammingPairwiseAsync', () => validateHammingPairwise(a), () => pairwise(a, addon.hammingPairwiseAsync) as Promise<void>),
-    hnswSearch(a) {
-      validateHnswSearch(a);
-      guard('hnswSearch', () => search(a, addon.hnswSearch));
-    },
-    hnswSearchAsync: (a) => guardAsync('hnswSearchAsync', () => validateHnswSearch(a), () => search(a, addon.hnswSearchAsync) as Promise<void>),
-    hnswRangeSearch(a) {
-      validateHnswRange(a);
-      return guard('hnswRangeSearch', () => rsearch(a, addon.hnswRangeSearch) as RangeSearchOutput);
-    },
-    hnswRangeSearchAsync: (a) =>
-      guardAsync('hnswRangeSearchAsync', () => validateHnswRange(a), () => rsearch(a, addon.hnswRangeSearchAsync) as Promise<RangeSearchOutput>),
-    hnswAdd(a) {
-      validateHnswAdd(a);
-      return guard('hnswAdd', () => add(a, addon.hnswAdd) as HnswAddResult);
-    },
-    hnswAddAsync: (a) => guardAsync('hnswAddAsync', () => validateHnswAdd(a), () => add(a, addon.hnswAddAsync) as Promise<HnswAddResult>),
+    ...nativePair(addon, 'hammingKnn', validateHammingKnn, (a: HammingKnnArgs) => [
+      a.xq, a.xb, a.nq, a.nb, a.codeSize, a.k, a.distances, a.labels, a.labelOffset ?? 0,
+    ]),
+    ...nativePair<'hammingRangeSearch', HammingRangeArgs, HammingRangeOutput>(addon, 'hammingRangeSearch', validateHammingRange, (a) => [
+      a.xq, a.xb, a.nq, a.nb, a.codeSize, a.radius, a.labelOffset ?? 0,
+    ]),
+    ...nativePair(addon, 'hammingPairwise', validateHammingPairwise, (a: HammingPairwiseArgs) => [
+      a.xq, a.xb, a.nq, a.nb, a.codeSize, a.out,
+    ]),
+    ...nativePair(addon, 'hnswSearch', validateHnswSearch, (a: HnswSearchArgs) => [
+      a.graph, a.storage, a.xq, a.nq, { ...walk(a), k: a.k }, a.distances, a.labels,
+    ]),
+    ...nativePair<'hnswRangeSearch', HnswRangeArgs, RangeSearchOutput>(addon, 'hnswRangeSearch', validateHnswRange, (a) => [
+      a.graph, a.storage, a.xq, a.nq, walk(a), a.radius,
+    ]),
+    ...nativePair<'hnswAdd', HnswAddArgs, HnswAddResult>(addon, 'hnswAdd', validateHnswAdd, (a) => [
+      a.graph, a.storage, a.x, a.n0, a.order, a.efConstruction,
+    ]),
   };
 }
 

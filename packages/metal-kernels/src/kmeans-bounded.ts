@@ -24,8 +24,9 @@
  */
 import { MetalFaissError, describeValue, invalidArgument } from './errors';
 import { checkArgsObject, checkBigInt64, checkFloat32, checkInteger, checkNoOverlap } from './validate';
-import { deferred, guard, guardAsync, ivfAddon } from './ivf-native';
+import { ivfAddon } from './ivf-native';
 import { kmeansAssignBoundedReference, kmeansAssignGroupsReference } from './reference/kmeans-bounded';
+import { type KernelPair, nativePair, referencePair } from './sq-native';
 
 export interface KmeansAssignGroupsArgs {
   /** points, Float32Array of length n * d */
@@ -227,57 +228,53 @@ export function validateKmeansAssignBounded(args: KmeansAssignBoundedArgs): void
   checkNoOverlap([['labels', labels], ['lower', args.lower], ['distances', args.distances]], inputs);
 }
 
-/** Per point and group, the nearest and second nearest centroid (see KmeansAssignGroupsArgs). */
-export function kmeansAssignGroups(args: KmeansAssignGroupsArgs): void {
-  validateKmeansAssignGroups(args);
+type BoundedKernels = KernelPair<'kmeansAssignGroups', KmeansAssignGroupsArgs, void> &
+  KernelPair<'kmeansAssignBounded', KmeansAssignBoundedArgs, KmeansBoundedStats>;
+
+let referenceKernels: BoundedKernels | undefined;
+let nativeKernels: { addon: KmeansBoundedAddon; kernels: BoundedKernels } | undefined;
+
+/** The native pairs (validation first) when the addon has them, otherwise the reference pairs. */
+function boundedKernels(): BoundedKernels {
   const addon = boundedAddon();
   if (!addon) {
-    kmeansAssignGroupsReference(args);
-    return;
+    referenceKernels ??= {
+      ...referencePair('kmeansAssignGroups', validateKmeansAssignGroups, kmeansAssignGroupsReference),
+      ...referencePair('kmeansAssignBounded', validateKmeansAssignBounded, kmeansAssignBoundedReference),
+    };
+    return referenceKernels;
   }
-  guard('kmeansAssignGroups', () =>
-    addon.kmeansAssignGroups(
-      args.x, args.n, args.d, args.centroids, args.k, args.groups, args.t, args.g, args.xNorms ?? null, args.mask ?? null,
-      args.best, args.labels, args.second,
-    ),
-  );
+  if (nativeKernels?.addon !== addon) {
+    const kernels: BoundedKernels = {
+      ...nativePair(addon, 'kmeansAssignGroups', validateKmeansAssignGroups, (a: KmeansAssignGroupsArgs) => [
+        a.x, a.n, a.d, a.centroids, a.k, a.groups, a.t, a.g, a.xNorms ?? null, a.mask ?? null, a.best, a.labels, a.second,
+      ]),
+      ...nativePair<'kmeansAssignBounded', KmeansAssignBoundedArgs, KmeansBoundedStats>(
+        addon, 'kmeansAssignBounded', validateKmeansAssignBounded, (a) => [
+          a.x, a.n, a.d, a.xNorms ?? null, a.centroids, a.k, a.groups, a.t, a.g, a.drift, a.labels, a.lower, a.distances,
+        ]),
+    };
+    nativeKernels = { addon, kernels };
+  }
+  return nativeKernels.kernels;
+}
+
+/** Per point and group, the nearest and second nearest centroid (see KmeansAssignGroupsArgs). */
+export function kmeansAssignGroups(args: KmeansAssignGroupsArgs): void {
+  boundedKernels().kmeansAssignGroups(args);
 }
 
 /** Like kmeansAssignGroups, computed off the JS thread (native backend). */
 export async function kmeansAssignGroupsAsync(args: KmeansAssignGroupsArgs): Promise<void> {
-  validateKmeansAssignGroups(args);
-  const addon = boundedAddon();
-  if (!addon) return deferred(() => kmeansAssignGroupsReference(args));
-  return guardAsync('kmeansAssignGroupsAsync', () =>
-    addon.kmeansAssignGroupsAsync(
-      args.x, args.n, args.d, args.centroids, args.k, args.groups, args.t, args.g, args.xNorms ?? null, args.mask ?? null,
-      args.best, args.labels, args.second,
-    ),
-  );
+  return boundedKernels().kmeansAssignGroupsAsync(args);
 }
 
 /** One bounded k-means assignment (see KmeansAssignBoundedArgs); returns what it skipped. */
 export function kmeansAssignBounded(args: KmeansAssignBoundedArgs): KmeansBoundedStats {
-  validateKmeansAssignBounded(args);
-  const addon = boundedAddon();
-  if (!addon) return kmeansAssignBoundedReference(args);
-  return guard('kmeansAssignBounded', () =>
-    addon.kmeansAssignBounded(
-      args.x, args.n, args.d, args.xNorms ?? null, args.centroids, args.k, args.groups, args.t, args.g, args.drift,
-      args.labels, args.lower, args.distances,
-    ),
-  );
+  return boundedKernels().kmeansAssignBounded(args);
 }
 
 /** Like kmeansAssignBounded, computed off the JS thread (native backend). */
 export async function kmeansAssignBoundedAsync(args: KmeansAssignBoundedArgs): Promise<KmeansBoundedStats> {
-  validateKmeansAssignBounded(args);
-  const addon = boundedAddon();
-  if (!addon) return deferred(() => kmeansAssignBoundedReference(args));
-  return guardAsync('kmeansAssignBoundedAsync', () =>
-    addon.kmeansAssignBoundedAsync(
-      args.x, args.n, args.d, args.xNorms ?? null, args.centroids, args.k, args.groups, args.t, args.g, args.drift,
-      args.labels, args.lower, args.distances,
-    ),
-  );
+  return boundedKernels().kmeansAssignBoundedAsync(args);
 }
