@@ -143,22 +143,64 @@ async function collect(stream: NodeJS.ReadableStream | AsyncIterable<Uint8Array>
     throw new MetalFaissError('INVALID_ARGUMENT', `expected a readable stream or async iterable of Uint8Array for stream, received ${describeValue(stream)}`);
   }
   const max = options?.maxBytes ?? Number.POSITIVE_INFINITY;
+  // The chunks are copied as they come into one growable ArrayBuffer (its
+  // address space is reserved up front; pages are committed as they are
+  // written), so no chunk outlives its arrival and the record can keep views
+  // of that buffer: about 1x the stream's size. A stream longer than the
+  // reservation (or a runtime without growable buffers) keeps its chunks.
+  let owned = growableBuffer(Math.min(max, MAX_GROWABLE) + 8);
   const chunks: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of iterable) {
     if (!(chunk instanceof Uint8Array)) {
       throw new MetalFaissError('INVALID_ARGUMENT', `expected Uint8Array chunks for stream (a binary stream without an encoding), received ${describeValue(chunk)}`);
     }
+    if (total + chunk.length > max) throw new MetalFaissError('INVALID_ARGUMENT', `expected at most ${max} bytes for stream (options.maxBytes), received more`);
+    if (chunk.length === 0) continue;
+    if (owned && total + chunk.length + 8 <= owned.maxByteLength) {
+      owned.resize(total + chunk.length + 8);
+      new Uint8Array(owned, total, chunk.length).set(chunk);
+    } else {
+      if (owned) {
+        // over the reservation: what came so far becomes the first chunk
+        chunks.push(new Uint8Array(owned, 0, total));
+        owned = undefined;
+      }
+      chunks.push(chunk);
+    }
     total += chunk.length;
-    if (total > max) throw new MetalFaissError('INVALID_ARGUMENT', `expected at most ${max} bytes for stream (options.maxBytes), received more`);
-    if (chunk.length > 0) chunks.push(chunk);
+  }
+  if (owned) {
+    owned.resize(total + 8);
+    return new OwnedSource(owned, total, 'stream');
   }
   return new ChunkSource(chunks);
 }
 
+/** Largest growable ArrayBuffer this runtime reserves (V8: 4 GiB), less the 8 spare bytes. */
+const MAX_GROWABLE = 2 ** 32 - 8;
+
+interface GrowableArrayBuffer extends ArrayBuffer {
+  readonly maxByteLength: number;
+  resize(byteLength: number): void;
+}
+
+function growableBuffer(maxByteLength: number): GrowableArrayBuffer | undefined {
+  try {
+    const Ctor = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => GrowableArrayBuffer;
+    const b = new Ctor(0, { maxByteLength });
+    return typeof b.resize === 'function' && b.maxByteLength === maxByteLength ? b : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Reads a float index from a readable stream (or any async iterable of
- * Uint8Array). The chunks are kept as they come and read in place.
+ * Uint8Array). The chunks are copied as they come into one growable buffer
+ * the record then owns (large arrays are views of it), so peak memory stays
+ * about the stream's size; streams over 4 GiB keep their chunks and are
+ * copied out of them.
  */
 export async function readIndexFromStream(
   stream: NodeJS.ReadableStream | AsyncIterable<Uint8Array>,

@@ -39,7 +39,8 @@ export class MemorySource implements ByteSource {
 }
 
 /**
- * Bytes the reader read itself (readIndexAsync from a path): the records may
+ * Bytes the reader read itself (readIndexAsync from a path, a stream's
+ * chunks gathered into one growable buffer): the records may
  * keep views of them instead of copies, so a file costs about its size once.
  * The content sits in an ArrayBuffer with 8 spare bytes; the first large
  * array asked for as a view may move the content by up to 7 bytes (in

@@ -4,7 +4,7 @@
  * not aligned are copied into one spill array), the buffer is the reader's
  * own (never a view of the caller's bytes), and the bytes round-trip exactly.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -111,5 +111,24 @@ describe('ilar lists are read into one buffer', () => {
     const f = (await readIndexAsync(path)) as Extract<IndexRecord, { xb: Float32Array }>;
     expect(f).toEqual(flat);
     expect(f.xb.buffer.byteLength).toBe(fb.length + 8);
+  });
+
+  it('readIndexFromStream copies the chunks into one growable buffer as they come and keeps views of it', async () => {
+    const rec = ivfFlat(3, [2000, 0, 1500, 900], 6);
+    const bytes = writeIndex(rec);
+    const chunks: Uint8Array[] = [];
+    for (let o = 0; o < bytes.length; o += 4093) chunks.push(bytes.slice(o, o + 4093));
+    const got = await readIndexFromStream(Readable.from(chunks));
+    expect(got).toEqual(rec);
+    const lists = listsOf(got);
+    for (const l of lists) if (l.ids.length > 0) expect(l.codes.buffer).toBe(lists[0].codes.buffer);
+    expect(lists[0].codes.buffer.byteLength).toBe(bytes.length + 8);
+    const path = join(dir, 'from-stream.index');
+    const { writeIndexToFile } = await import('../src');
+    writeIndexToFile(got, path, { fsync: false });
+    expect(new Uint8Array(readFileSync(path))).toEqual(bytes);
+    // maxBytes is still enforced
+    await expect(readIndexFromStream(Readable.from(chunks), { maxBytes: bytes.length - 1 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await readIndexFromStream(Readable.from(chunks), { maxBytes: bytes.length })).toEqual(rec);
   });
 });
