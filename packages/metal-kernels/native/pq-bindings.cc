@@ -148,17 +148,9 @@ SearchJob parse_search(Args& a) {
   return j;
 }
 
-struct RangeJob {
-  pq::RangeParams p;
-  std::shared_ptr<RangeResult> r = std::make_shared<RangeResult>();
-  void run() const { *r = pq::range_search(p); }
-  Napi::Value result(Napi::Env env) const { return napi_util::range_to_js(env, *r); }
-};
-
 // (d, M, nbits, centroids, centroidsT, codes, nb, xq, nq, radius, metric, mask|null, labelOffset)
-RangeJob parse_range(Args& a) {
-  RangeJob j{};
-  pq::RangeParams& p = j.p;
+auto parse_range(Args& a) {
+  pq::RangeParams p{};
   p.codec = codec_at(a, 0);
   p.nb = a.integer(6, "nb", 0);
   p.nq = a.integer(8, "nq", 0);
@@ -168,19 +160,10 @@ RangeJob parse_range(Args& a) {
   p.xq = a.f32(7, "xq", a.product(p.nq, p.codec.d, "nq * d"));
   p.mask = a.is_nullish(11) ? nullptr : a.u8(11, "mask", p.nb);
   p.label_offset = a.is_nullish(12) ? 0 : a.integer(12, "labelOffset", -napi_util::kMaxSafe);
-  return j;
+  return napi_util::range_job([p] { return pq::range_search(p); });
 }
 
-struct IvfJob {
-  std::shared_ptr<napi_util::ListViews> views;
-  pq::IvfSearchParams p;
-  std::shared_ptr<RangeResult> r;
-  void run() const {
-    if (p.range) *r = pq::ivf_range_search(p);
-    else pq::ivf_search(p);
-  }
-  Napi::Value result(Napi::Env env) const { return p.range ? napi_util::range_to_js(env, *r) : env.Undefined(); }
-};
+using IvfJob = napi_util::IvfJob<pq::IvfSearchParams, pq::ivf_search, pq::ivf_range_search>;
 
 // (d, M, nbits, centroids, centroidsT, metric, byResidual, precomputed|null, coarseCentroids|null,
 //  codes[], ids[], sizes, masks[]|null, xq, nq, nprobe, coarse, coarseDis, then k, distances, labels | radius)
@@ -203,16 +186,7 @@ IvfJob parse_ivf(Args& a, bool range) {
     p.precomputed = a.f32(7, "precomputed", a.product(p.lists.nlist, tab, "nlist * M * ksub"));
   if (p.by_residual && !(l2 && p.precomputed))
     p.coarse = a.f32(8, "coarseCentroids", a.product(p.lists.nlist, p.codec.d, "nlist * d"));
-  p.range = range;
-  if (range) {
-    p.radius = static_cast<float>(a.number_not_nan(18, "radius"));
-    j.r = std::make_shared<RangeResult>();
-  } else {
-    p.k = a.integer(18, "k", 1);
-    const int64_t out = a.product(p.nq, p.k, "nq * k");
-    p.distances = a.f32(19, "distances", out);
-    p.labels = a.i64(20, "labels", out);
-  }
+  napi_util::ivf_result_args(a, j, 18, range);
   return j;
 }
 

@@ -107,5 +107,36 @@ inline std::shared_ptr<ListViews> ivf_lists(Args& a, size_t i_codes, size_t i_id
   return v;
 }
 
+// An IVF scan job (pq:: or sq::): top-k into pinned outputs, or a range
+// search whose result it keeps; owns the list views the kernel reads.
+template <typename P, void (*Search)(const P&), RangeResult (*RangeSearch)(const P&)>
+struct IvfJob {
+  std::shared_ptr<ListViews> views;
+  P p;
+  std::shared_ptr<RangeResult> r;
+  void run() const {
+    if (p.range) *r = RangeSearch(p);
+    else Search(p);
+  }
+  Napi::Value result(Napi::Env env) const { return p.range ? range_to_js(env, *r) : env.Undefined(); }
+};
+
+// The last arguments of an IVF scan: radius at i (range), or k, distances,
+// labels at i, i + 1, i + 2 (top-k).
+template <typename P, void (*Search)(const P&), RangeResult (*RangeSearch)(const P&)>
+void ivf_result_args(Args& a, IvfJob<P, Search, RangeSearch>& j, size_t i, bool range) {
+  P& p = j.p;
+  p.range = range;
+  if (range) {
+    p.radius = static_cast<float>(a.number_not_nan(i, "radius"));
+    j.r = std::make_shared<RangeResult>();
+  } else {
+    p.k = a.integer(i, "k", 1);
+    const int64_t out = a.product(p.nq, p.k, "nq * k");
+    p.distances = a.f32(i + 1, "distances", out);
+    p.labels = a.i64(i + 2, "labels", out);
+  }
+}
+
 }  // namespace napi_util
 }  // namespace mk

@@ -84,17 +84,9 @@ SearchJob parse_search(Args& a) {
   return j;
 }
 
-struct RangeJob {
-  sq::RangeParams p;
-  std::shared_ptr<RangeResult> r = std::make_shared<RangeResult>();
-  void run() const { *r = sq::range_search(p); }
-  Napi::Value result(Napi::Env env) const { return napi_util::range_to_js(env, *r); }
-};
-
 // (qtype, d, trained, codes, nb, xq, nq, radius, metric, mask|null, labelOffset)
-RangeJob parse_range(Args& a) {
-  RangeJob j{};
-  sq::RangeParams& p = j.p;
+auto parse_range(Args& a) {
+  sq::RangeParams p{};
   p.codec = codec_at(a, 0);
   p.nb = a.integer(4, "nb", 0);
   p.nq = a.integer(6, "nq", 0);
@@ -104,20 +96,11 @@ RangeJob parse_range(Args& a) {
   p.xq = a.f32(5, "xq", a.product(p.nq, p.codec.d, "nq * d"));
   p.mask = a.is_nullish(9) ? nullptr : a.u8(9, "mask", p.nb);
   p.label_offset = a.is_nullish(10) ? 0 : a.integer(10, "labelOffset", -napi_util::kMaxSafe);
-  return j;
+  return napi_util::range_job([p] { return sq::range_search(p); });
 }
 
 // IVF: the list views must outlive the call (async), so jobs own them.
-struct IvfJob {
-  std::shared_ptr<napi_util::ListViews> views;
-  sq::IvfSearchParams p;
-  std::shared_ptr<RangeResult> r;
-  void run() const {
-    if (p.range) *r = sq::ivf_range_search(p);
-    else sq::ivf_search(p);
-  }
-  Napi::Value result(Napi::Env env) const { return p.range ? napi_util::range_to_js(env, *r) : env.Undefined(); }
-};
+using IvfJob = napi_util::IvfJob<sq::IvfSearchParams, sq::ivf_search, sq::ivf_range_search>;
 
 // (qtype, d, trained, metric, byResidual, codes[], ids[], sizes, masks[]|null, centroids|null,
 //  xq, nq, nprobe, coarse, coarseDis, then k, distances, labels | radius)
@@ -136,16 +119,7 @@ IvfJob parse_ivf(Args& a, bool range) {
   j.views = napi_util::ivf_lists(a, 5, 6, 7, 8, p.assign, na, sq::code_size(p.codec.qtype, p.codec.d), p.lists);
   if (p.by_residual && p.metric == kMetricL2)
     p.centroids = a.f32(9, "centroids", a.product(p.lists.nlist, p.codec.d, "nlist * d"));
-  p.range = range;
-  if (range) {
-    p.radius = static_cast<float>(a.number_not_nan(15, "radius"));
-    j.r = std::make_shared<RangeResult>();
-  } else {
-    p.k = a.integer(15, "k", 1);
-    const int64_t out = a.product(p.nq, p.k, "nq * k");
-    p.distances = a.f32(16, "distances", out);
-    p.labels = a.i64(17, "labels", out);
-  }
+  napi_util::ivf_result_args(a, j, 15, range);
   return j;
 }
 
