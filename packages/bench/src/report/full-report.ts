@@ -372,7 +372,12 @@ export function renderReport(outDir: string, results: ReportResults): string[] {
       }
       const rowsOf = plotRows(e.report);
       const at = qpsAtRecall(rowsOf, 0.9);
-      const build = (i: string): string => fmtS(e.report!.rows.find((r) => r.impl === i)?.buildSeconds ?? null);
+      // the build time of the index the q/s cell reports (a scenario may build several: BFlat, BIVF, BHNSW)
+      const build = (i: string): string => {
+        const hit = at.get(i);
+        const row = (hit && e.report!.rows.find((r) => r.impl === i && r.params === hit.params)) || e.report!.rows.find((r) => r.impl === i);
+        return fmtS(row?.buildSeconds ?? null);
+      };
       const cell = (i: string): string => {
         const hit = at.get(i);
         if (hit) return `${fmtQps(hit.qps)} (${hit.params})`;
