@@ -8,6 +8,7 @@
 #include <new>
 #include <stdexcept>
 
+#include "buffer.h"
 #include "cpu-dispatch.h"
 #include "isa/heap.h"
 #include "thread-pool.h"
@@ -17,26 +18,6 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
-// 64-byte aligned, uninitialised float/int64 storage owned by one call.
-template <typename T>
-class Buffer {
- public:
-  Buffer() = default;
-  explicit Buffer(int64_t n) { reset(n); }
-  void reset(int64_t n) {
-    size_t bytes = (static_cast<size_t>(n < 1 ? 1 : n) * sizeof(T) + 63) & ~size_t(63);
-    void* p = std::aligned_alloc(64, bytes);
-    if (!p) throw std::bad_alloc();
-    ptr_.reset(static_cast<T*>(p));
-  }
-  T* get() const { return ptr_.get(); }
-
- private:
-  struct Free {
-    void operator()(T* p) const { std::free(p); }
-  };
-  std::unique_ptr<T, Free> ptr_;
-};
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 

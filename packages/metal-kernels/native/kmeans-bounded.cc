@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "buffer.h"
 #include "cpu-dispatch.h"
 #include "isa/kmeans-isa.h"
 #include "kmeans.h"
@@ -25,44 +26,23 @@
 namespace mk {
 namespace {
 
-const KmeansIsaKernels* isa_now() {
-  const char* name = current_isa()->name;
-#if defined(__x86_64__) || defined(_M_X64)
-  if (std::strcmp(name, "avx512") == 0) return kmeans_isa_avx512();
-  if (std::strcmp(name, "avx2") == 0) return kmeans_isa_avx2();
-#endif
-  return kmeans_isa_generic();
-}
-
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
-};
-
-template <typename T>
-std::unique_ptr<T, FreeDeleter> aligned_array(int64_t n) {
-  const size_t bytes = (static_cast<size_t>(n < 1 ? 1 : n) * sizeof(T) + 63) & ~size_t(63);
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return std::unique_ptr<T, FreeDeleter>(static_cast<T*>(p));
-}
-
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 // The centroids packed group by group.
 struct Layout {
   const KmeansIsaKernels* isa = nullptr;
   int64_t t = 0, npg = 0, nr = 0;
-  std::unique_ptr<float, FreeDeleter> panels;  // t * npg panels of d * nr
-  std::unique_ptr<float, FreeDeleter> cterm;   // t * npg * nr: |c|^2, +inf padding
+  Buffer<float> panels;  // t * npg panels of d * nr
+  Buffer<float> cterm;   // t * npg * nr: |c|^2, +inf padding
   std::vector<int32_t> ids;                    // t * npg * nr: packed slot -> centroid number (-1 padding)
   std::vector<int32_t> group_of;               // k: centroid -> group
-  std::unique_ptr<float, FreeDeleter> cnorm;   // k: |c|^2 in centroid order (the same bits as cterm)
+  Buffer<float> cnorm;   // k: |c|^2 in centroid order (the same bits as cterm)
   double cmax = 0.0;                           // max |c|^2 (+inf when not finite)
 };
 
 Layout build_layout(const float* c, int64_t k, int64_t d, const int32_t* groups, int64_t t, int64_t g, bool need_all) {
   Layout L;
-  L.isa = isa_now();
+  L.isa = kmeans_isa();
   L.t = t;
   L.nr = L.isa->nr;
   const int64_t nr = L.nr;
@@ -88,10 +68,10 @@ Layout build_layout(const float* c, int64_t k, int64_t d, const int32_t* groups,
   }
   L.npg = (largest + nr - 1) / nr;
   const int64_t slots = t * L.npg * nr;
-  L.panels = aligned_array<float>(slots * d);
-  L.cterm = aligned_array<float>(slots);
+  L.panels.reset(slots * d);
+  L.cterm.reset(slots);
   L.ids.assign(static_cast<size_t>(slots), -1);
-  L.cnorm = aligned_array<float>(k);
+  L.cnorm.reset(k);
   // centroid norms, split over the pool
   const int64_t nchunks = (k + 255) / 256;
   parallel_for(nchunks, 256, [&](int64_t ch, int) {
@@ -145,7 +125,7 @@ struct BlockScratch {
   std::vector<float> xn;            // kBlock
   std::vector<float> b1, b2;        // kBlock: one group's results
   std::vector<int32_t> a1;          // kBlock
-  std::unique_ptr<float, FreeDeleter> tile;  // rows_scratch_floats
+  Buffer<float> tile;  // rows_scratch_floats
   std::vector<float> zero;          // d
   // bounded only
   std::vector<const float*> crow;   // kBlock
@@ -167,7 +147,7 @@ void init_scratch(BlockScratch& s, const Layout& L, int64_t d, bool bounded, int
   s.b1.resize(kBlock);
   s.b2.resize(kBlock);
   s.a1.resize(kBlock);
-  s.tile = aligned_array<float>(L.isa->rows_scratch_floats(L.npg));
+  s.tile.reset(L.isa->rows_scratch_floats(L.npg));
   s.zero.assign(static_cast<size_t>(d), 0.0f);
   if (bounded) {
     s.crow.resize(kBlock);

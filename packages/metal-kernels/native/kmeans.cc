@@ -11,15 +11,13 @@
 #include <string>
 #include <vector>
 
+#include "buffer.h"
 #include "cpu-dispatch.h"
 #include "isa/kmeans-isa.h"
 #include "thread-pool.h"
 
 namespace mk {
 
-namespace {
-const KmeansIsaKernels* kmeans_isa();
-}
 
 void kmeans_update(const KmeansUpdateParams& p) {
   const int64_t n = p.n, d = p.d, k = p.k;
@@ -66,8 +64,6 @@ void kmeans_update(const KmeansUpdateParams& p) {
   });
 }
 
-namespace {
-
 const KmeansIsaKernels* kmeans_isa() {
   const char* name = current_isa()->name;
 #if defined(__x86_64__) || defined(_M_X64)
@@ -77,18 +73,6 @@ const KmeansIsaKernels* kmeans_isa() {
   return kmeans_isa_generic();
 }
 
-struct FreeDeleter {
-  void operator()(float* p) const { std::free(p); }
-};
-
-std::unique_ptr<float, FreeDeleter> aligned_floats(int64_t n) {
-  const size_t bytes = (static_cast<size_t>(n < 1 ? 1 : n) * sizeof(float) + 63) & ~size_t(63);
-  void* p = std::aligned_alloc(64, bytes);
-  if (!p) throw std::bad_alloc();
-  return std::unique_ptr<float, FreeDeleter>(static_cast<float*>(p));
-}
-
-}  // namespace
 
 void kmeans_assign(const KmeansAssignParams& p) {
   if (p.n == 0) return;
@@ -96,8 +80,8 @@ void kmeans_assign(const KmeansAssignParams& p) {
   const int64_t d = p.d, k = p.k, nr = isa->nr;
   const bool l2 = p.metric == 1;
   const int64_t npanels = (k + nr - 1) / nr;
-  auto panels = aligned_floats(npanels * nr * d);
-  auto cterm = aligned_floats(npanels * nr);
+  auto panels = Buffer<float>(npanels * nr * d);
+  auto cterm = Buffer<float>(npanels * nr);
   // packing and centroid norms: O(k * d), split over the pool
   parallel_for(npanels, 256, [&](int64_t t, int) {
     const int64_t c0 = t * nr;
@@ -116,7 +100,7 @@ void kmeans_assign(const KmeansAssignParams& p) {
   // per slot: the ISA's scratch, then best (block floats), point norms (block), arg (block int64s)
   const int64_t own = (isa->scratch_floats(d, block) + 15) & ~int64_t(15);
   const int64_t stride = own + ((block * 4 + 15) & ~int64_t(15));
-  auto scratch = aligned_floats(stride * slots);
+  auto scratch = Buffer<float>(stride * slots);
   const float m = l2 ? -2.0f : -1.0f;
   parallel_for(ntasks, slots, [&](int64_t t, int slot) {
     const int64_t r0 = t * block;

@@ -10,6 +10,7 @@
 #include <new>
 #include <vector>
 
+#include "buffer.h"
 #include "isa/heap.h"
 #include "isa/isa.h"
 #include "kernels.h"
@@ -22,26 +23,7 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
-// 64-byte aligned, uninitialised storage owned by one call.
-template <typename T>
-class Buffer {
- public:
-  Buffer() = default;
-  explicit Buffer(int64_t n) { reset(n); }
-  void reset(int64_t n) {
-    size_t bytes = (static_cast<size_t>(n < 1 ? 1 : n) * sizeof(T) + 63) & ~size_t(63);
-    void* p = std::aligned_alloc(64, bytes);
-    if (!p) throw std::bad_alloc();
-    ptr_.reset(static_cast<T*>(p));
-  }
-  T* get() const { return ptr_.get(); }
-
- private:
-  struct Free {
-    void operator()(T* p) const { std::free(p); }
-  };
-  std::unique_ptr<T, Free> ptr_;
-};
+using mk::Buffer;  // buffer.h
 
 // The k best (score, id) of each of nq queries, as max-heaps (root = worst
 // kept); thr[q] mirrors each root so that scans can test candidates cheaply.

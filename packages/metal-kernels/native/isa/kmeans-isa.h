@@ -60,6 +60,8 @@ struct KmeansIsaKernels {
 };
 
 const KmeansIsaKernels* kmeans_isa_generic();
+// The kernels of the ISA chosen at load time (kmeans.cc; baseline translation units only)
+const KmeansIsaKernels* kmeans_isa();
 #if defined(__x86_64__) || defined(_M_X64)
 const KmeansIsaKernels* kmeans_isa_avx2();
 const KmeansIsaKernels* kmeans_isa_avx512();
