@@ -9,6 +9,7 @@ import * as ix from '@metalfaiss/indexes';
 import type * as io from '@metalfaiss/io';
 import { MetalFaissError } from '@metalfaiss/metal-kernels';
 import { HNSW, type SearchParametersHNSW, hnswFromRecord, hnswOf, hnswToRecord } from './hnsw';
+import { directMapRecordOf, invlistsRecordOf } from './io/ivf';
 import { registerMapping } from './io/registry';
 import { registerWrapper, wrapObject } from './wrap';
 
@@ -320,23 +321,14 @@ registerMapping({
   writes: (index) => index instanceof ix.IndexBinaryIVF,
   toRecord(index, ctx) {
     const v = index as ix.IndexBinaryIVF;
-    const lists: io.InvertedList[] = new Array(v.nlist);
-    for (let l = 0; l < v.nlist; l++) lists[l] = { codes: v.invlists.codes(l), ids: v.invlists.ids(l) };
-    const dm = v.directMap;
-    const pairs = new BigInt64Array(dm.hashtable.size * 2);
-    let j = 0;
-    for (const [id, lo] of dm.hashtable) {
-      pairs[j++] = id;
-      pairs[j++] = lo;
-    }
     return {
       fourcc: 'IBwF',
       header: binaryHeaderOf(v),
       nlist: v.nlist,
       nprobe: v.nprobe,
       quantizer: ctx.toRecord(v.quantizer) as io.BinaryIndexRecord,
-      directMap: { type: ix.DirectMapTypeCode[dm.type], array: dm.array, hashtable: pairs },
-      invlists: { fourcc: 'ilar', nlist: v.nlist, codeSize: v.codeSize, lists },
+      directMap: directMapRecordOf(v.directMap),
+      invlists: invlistsRecordOf(v.invlists, v.nlist, v.codeSize),
     } satisfies io.IndexBinaryIVFRecord;
   },
 });

@@ -83,25 +83,37 @@ export function ivfPartsFromRecord(
   };
 }
 
-/** The IVF fields of a record for an IndexIVF (header, nlist, nprobe, quantizer, direct map, lists). */
-export function ivfRecordFields(index: ix.IndexIVF, ctx: MappingContext): Omit<io.IndexIVFFlatRecord, 'fourcc'> {
-  const inv = index.invlists;
-  const lists: io.InvertedList[] = new Array(index.nlist);
-  for (let l = 0; l < index.nlist; l++) lists[l] = { codes: inv.codes(l), ids: inv.ids(l) };
-  const dm = index.directMap;
+/** The 'ilar' record of an index's inverted lists (float and binary IVF alike). */
+export function invlistsRecordOf(
+  inv: { codes(list: number): Uint8Array; ids(list: number): BigInt64Array },
+  nlist: number,
+  codeSize: number,
+): io.IndexIVFFlatRecord['invlists'] {
+  const lists: io.InvertedList[] = new Array(nlist);
+  for (let l = 0; l < nlist; l++) lists[l] = { codes: inv.codes(l), ids: inv.ids(l) };
+  return { fourcc: 'ilar', nlist, codeSize, lists };
+}
+
+/** The direct-map record of an index (its hashtable as FAISS's flat (id, list/offset) pairs). */
+export function directMapRecordOf(dm: ix.DirectMap): io.IndexIVFFlatRecord['directMap'] {
   const pairs = new BigInt64Array(dm.hashtable.size * 2);
   let j = 0;
   for (const [id, lo] of dm.hashtable) {
     pairs[j++] = id;
     pairs[j++] = lo;
   }
+  return { type: ix.DirectMapTypeCode[dm.type], array: dm.array, hashtable: pairs };
+}
+
+/** The IVF fields of a record for an IndexIVF (header, nlist, nprobe, quantizer, direct map, lists). */
+export function ivfRecordFields(index: ix.IndexIVF, ctx: MappingContext): Omit<io.IndexIVFFlatRecord, 'fourcc'> {
   return {
     header: headerOf(index),
     nlist: index.nlist,
     nprobe: index.nprobe,
     quantizer: ctx.toRecord(index.quantizer) as io.IndexRecord,
-    directMap: { type: ix.DirectMapTypeCode[dm.type], array: dm.array, hashtable: pairs },
-    invlists: { fourcc: 'ilar', nlist: index.nlist, codeSize: index.codeSize, lists },
+    directMap: directMapRecordOf(index.directMap),
+    invlists: invlistsRecordOf(index.invlists, index.nlist, index.codeSize),
   };
 }
 
