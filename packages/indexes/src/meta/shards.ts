@@ -171,6 +171,20 @@ abstract class IndexCollection<Sub extends Index> extends Index {
    * all IVF over flat quantizers holding the same centroids (bit for bit),
    * with the same nlist and (unless params set it) the same nprobe; else null.
    */
+  /** The checked query matrix of a search (trained, k valid, result size representable). */
+  protected prepareSearch(xq: VectorsInput, k: number): Matrix {
+    this.checkTrained('search');
+    checkK(k);
+    const q = asMatrix(xq, this.d, { name: 'xq' });
+    checkResultSize(q.rows, k);
+    return q;
+  }
+
+  /** Snapshots of the sub-indexes' inverted lists (for the shared-quantizer IVF-Flat scan). */
+  protected listSnapshots(): InvertedListsSnapshot[] {
+    return this.subIndexes.map((s) => (s as unknown as IndexIVFFlat).invlists.snapshot());
+  }
+
   protected sharedQuantizer(params: SearchParameters | undefined): SharedQuantizerPlan | null {
     const subs = this.#subs as unknown as Array<Partial<PreassignedIVF>>;
     if (subs.length < 2) return null;
@@ -456,11 +470,11 @@ export class IndexShards<Sub extends Index = Index> extends IndexCollection<Sub>
    * see the module doc).
    */
   searchSync(xq: VectorsInput, k: number, params?: SearchParameters): SearchResult {
-    const q = this.#prepareSearch(xq, k);
+    const q = this.prepareSearch(xq, k);
     const translations = this.#translations();
     const shared = this.sharedQuantizer(params);
     if (shared?.flat) {
-      const snaps = this.#snapshots();
+      const snaps = this.listSnapshots();
       const coarse = shared.quantizer.searchSync(q.data, shared.nprobe, shared.quantizerParams);
       const args = this.#flatArgs(q, k, coarse.labels, shared.nprobe, snaps, translations);
       ivfSearchFlat(args);
@@ -485,12 +499,12 @@ export class IndexShards<Sub extends Index = Index> extends IndexCollection<Sub>
    * their own lists for that assignment, concurrently.
    */
   async search(xq: VectorsInput, k: number, params?: SearchParameters): Promise<SearchResult> {
-    const q = this.#prepareSearch(xq, k);
+    const q = this.prepareSearch(xq, k);
     const translations = this.#translations();
     const shared = this.sharedQuantizer(params);
     if (shared?.flat) {
       // the shards as they are now, and the queries copied: the caller may change either while we wait
-      const snaps = this.#snapshots();
+      const snaps = this.listSnapshots();
       const data = q.data.slice();
       const coarse = await shared.quantizer.search(data, shared.nprobe, shared.quantizerParams);
       const args = this.#flatArgs(asMatrix(data, this.d, { name: 'xq', finite: false }), k, coarse.labels, shared.nprobe, snaps, translations);
@@ -510,17 +524,6 @@ export class IndexShards<Sub extends Index = Index> extends IndexCollection<Sub>
     return mergeShardResults(parts, q.rows, k, this.metricType === 0, translations);
   }
 
-  #prepareSearch(xq: VectorsInput, k: number): Matrix {
-    this.checkTrained('search');
-    checkK(k);
-    const q = asMatrix(xq, this.d, { name: 'xq' });
-    checkResultSize(q.rows, k);
-    return q;
-  }
-
-  #snapshots(): InvertedListsSnapshot[] {
-    return this.subIndexes.map((s) => (s as unknown as IndexIVFFlat).invlists.snapshot());
-  }
 
   /**
    * One scan of every shard's lists: virtual list l * nshards + s is list l
@@ -648,10 +651,10 @@ export class IndexReplicas<Sub extends Index = Index> extends IndexCollection<Su
    * (see the module doc).
    */
   searchSync(xq: VectorsInput, k: number, params?: SearchParameters): SearchResult {
-    const q = this.#prepareSearch(xq, k);
+    const q = this.prepareSearch(xq, k);
     const shared = this.sharedQuantizer(params);
     if (shared?.flat) {
-      const snaps = this.#snapshots();
+      const snaps = this.listSnapshots();
       const coarse = shared.quantizer.searchSync(q.data, shared.nprobe, shared.quantizerParams);
       const args = this.#mixedArgs(q, k, coarse.labels, shared.nprobe, snaps);
       ivfSearchFlat(args);
@@ -670,11 +673,11 @@ export class IndexReplicas<Sub extends Index = Index> extends IndexCollection<Su
    * module doc).
    */
   async search(xq: VectorsInput, k: number, params?: SearchParameters): Promise<SearchResult> {
-    const q = this.#prepareSearch(xq, k);
+    const q = this.prepareSearch(xq, k);
     const shared = this.sharedQuantizer(params);
     if (shared?.flat) {
       // the replicas as they are now, and the queries copied: the caller may change either while we wait
-      const snaps = this.#snapshots();
+      const snaps = this.listSnapshots();
       const data = q.data.slice();
       const coarse = await shared.quantizer.search(data, shared.nprobe, shared.quantizerParams);
       const args = this.#mixedArgs(asMatrix(data, this.d, { name: 'xq', finite: false }), k, coarse.labels, shared.nprobe, snaps);
@@ -688,17 +691,6 @@ export class IndexReplicas<Sub extends Index = Index> extends IndexCollection<Su
     return this.#gather(parts, slices, q.rows, k);
   }
 
-  #prepareSearch(xq: VectorsInput, k: number): Matrix {
-    this.checkTrained('search');
-    checkK(k);
-    const q = asMatrix(xq, this.d, { name: 'xq' });
-    checkResultSize(q.rows, k);
-    return q;
-  }
-
-  #snapshots(): InvertedListsSnapshot[] {
-    return this.subIndexes.map((s) => (s as unknown as IndexIVFFlat).invlists.snapshot());
-  }
 
   /** One scan of the whole batch in which list l is read from replica l % nreplicas. */
   #mixedArgs(q: Matrix, k: number, coarse: BigInt64Array, nprobe: number, snaps: readonly InvertedListsSnapshot[]): IvfSearchFlatArgs {
