@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "buffer.h"
 #include "cpu-dispatch.h"
 #include "isa/heap.h"
 #include "isa/ivf-isa.h"
@@ -28,22 +29,17 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
+// Scratch that grows and is reused: reallocated only when a call needs more.
 template <typename T>
 struct Aligned {
-  struct Free {
-    void operator()(T* p) const { std::free(p); }
-  };
-  std::unique_ptr<T, Free> ptr;
+  Buffer<T> buf;
   int64_t n = 0;
   void reset(int64_t count) {
-    if (count <= n && ptr) return;
-    const size_t bytes = (static_cast<size_t>(count < 1 ? 1 : count) * sizeof(T) + 63) & ~size_t(63);
-    void* p = std::aligned_alloc(64, bytes);
-    if (!p) throw std::bad_alloc();
-    ptr.reset(static_cast<T*>(p));
+    if (count <= n && buf.get()) return;
+    buf.reset(count);
     n = count;
   }
-  T* get() const { return ptr.get(); }
+  T* get() const { return buf.get(); }
 };
 
 int64_t env_int(const char* name, int64_t fallback) {
