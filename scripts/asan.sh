@@ -52,9 +52,11 @@ mkdir -p "$OUT/logs"
 ) || { tail -30 "$OUT/build.log" >&2; echo "asan: the sanitizer build failed (log: ${OUT#$ROOT/}/build.log)" >&2; exit 2; }
 NODE_BIN=$(find "$OUT/build" -name metal_kernels.node | head -1)
 [ -n "$NODE_BIN" ] || { echo "asan: no metal_kernels.node under $OUT/build" >&2; exit 2; }
-ldd "$NODE_BIN" | grep -q libasan || { echo "asan: $NODE_BIN is not linked with libasan" >&2; exit 2; }
+# grep reads all of its input (no -q): with pipefail, -q exiting early makes the writer die of SIGPIPE and the
+# pipeline fail although the match was found
+ldd "$NODE_BIN" | grep libasan >/dev/null || { echo "asan: $NODE_BIN is not linked with libasan" >&2; exit 2; }
 # instrumented code calls the runtime's __asan_report_* checks; a binary without them only links libasan
-nm -D --undefined-only "$NODE_BIN" | grep -q __asan_report_load || { echo "asan: $NODE_BIN links libasan but its code is not instrumented (no __asan_report_load* references)" >&2; exit 2; }
+nm -D --undefined-only "$NODE_BIN" | grep __asan_report_load >/dev/null || { echo "asan: $NODE_BIN links libasan but its code is not instrumented (no __asan_report_load* references)" >&2; exit 2; }
 
 MIRROR=$OUT/package
 mkdir -p "$MIRROR/build/Release"
